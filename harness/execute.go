@@ -1,0 +1,191 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"outerloop/experiments"
+	"outerloop/results"
+)
+
+// execute trains one claimed run and records how the attempt ended.
+func (r *gridRun) execute(ctx context.Context, w int, lease *results.Lease) {
+	spec := r.specs[lease.Run.ID]
+	label := r.labels[spec.ID]
+	r.emit(Event{Kind: EventStarted, Worker: w, Run: spec.ID, Label: label, Attempt: lease.Run.Attempts + 1,
+		Resumed: lease.Run.Status, FromStep: lease.Run.CheckpointStep})
+	start := time.Now()
+	out, lost := r.attempt(ctx, w, lease, spec)
+	out.Wall = time.Since(start)
+	// The run's context may be cancelled (Ctrl-C); recording the outcome
+	// must still happen.
+	bg := context.WithoutCancel(ctx)
+	if !lost {
+		if err := lease.Finish(bg, out); err != nil {
+			lost = errors.Is(err, results.ErrLeaseLost)
+			if !lost {
+				r.emit(Event{Kind: EventWarning, Worker: w, Run: spec.ID, Label: label, Err: err.Error()})
+			}
+		}
+	}
+	if lost {
+		r.emit(Event{Kind: EventWarning, Worker: w, Run: spec.ID, Label: label,
+			Err: "lost the lease (this process stalled past the lease timeout and another took the run over); its attempt is discarded"})
+		return
+	}
+	r.mu.Lock()
+	r.sum.Trained[out.Status]++
+	if out.Status == results.Failed {
+		r.sum.Failures = append(r.sum.Failures, Failure{Run: spec.ID, Label: label, Err: out.Error})
+	}
+	r.mu.Unlock()
+	r.emit(Event{Kind: EventFinished, Worker: w, Run: spec.ID, Label: label, Status: out.Status, Err: out.Error, Wall: out.Wall})
+}
+
+// attempt runs the trainer and classifies the result. lost reports that the
+// lease was taken over, in which case nothing may be recorded.
+func (r *gridRun) attempt(ctx context.Context, w int, lease *results.Lease, spec experiments.RunSpec) (out results.Outcome, lost bool) {
+	bg := context.WithoutCancel(ctx)
+	fail := func(err error) results.Outcome { return results.Outcome{Status: results.Failed, Error: err.Error()} }
+	dir := filepath.Join(r.RunsDir, spec.ID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(fmt.Errorf("create run folder: %w", err)), false
+	}
+	threads := r.threads
+	if spec.Train.Threads > 0 {
+		threads = spec.Train.Threads
+	}
+	if err := r.setProvenance(bg, lease, threads); err != nil {
+		return fail(err), errors.Is(err, results.ErrLeaseLost)
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	label := r.labels[spec.ID]
+	rec := newRecorder(bg, lease, dir, cancel, func(e Event) {
+		e.Worker, e.Run, e.Label = w, spec.ID, label
+		r.emit(e)
+	})
+	stop := r.heartbeat(bg, lease, cancel, w, spec.ID)
+	err := r.train(runCtx, spec, Env{Threads: threads, Dir: dir, BaseDir: filepath.Dir(r.grid.Path),
+		CacheDir: r.CacheDir, Recorder: rec})
+	stop()
+	rec.flush()
+	switch cause := context.Cause(runCtx); {
+	case errors.Is(cause, results.ErrLeaseLost):
+		return results.Outcome{}, true
+	case err == nil && rec.err != nil:
+		return fail(fmt.Errorf("record results: %w", rec.err)), false
+	case err == nil:
+		return results.Outcome{Status: results.Done}, false
+	case ctx.Err() != nil:
+		return results.Outcome{Status: results.Interrupted, Error: "interrupted: " + err.Error()}, false
+	}
+	return fail(err), false
+}
+
+// train calls the trainer on a goroutine of its own, locked to one OS
+// thread for the whole run: libtorch keeps grad mode and OpenMP's thread
+// count per OS thread, so a goroutine that migrated between threads would
+// lose its budget. The goroutine never unlocks, so its thread exits with it
+// and that state cannot leak into the next run. A panic fails the run with
+// its stack instead of killing the process and the other runs.
+func (r *gridRun) train(ctx context.Context, spec experiments.RunSpec, env Env) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		var err error
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			}
+			done <- err
+		}()
+		err = r.Trainer.Run(ctx, spec, env)
+	}()
+	return <-done
+}
+
+// heartbeat renews the lease every r.beat until stop is called. A lost
+// lease cancels the run.
+func (r *gridRun) heartbeat(ctx context.Context, lease *results.Lease, cancel context.CancelCauseFunc, w int, id string) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.beat)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+			err := lease.Heartbeat(ctx)
+			if errors.Is(err, results.ErrLeaseLost) {
+				cancel(err)
+				return
+			}
+			if err != nil {
+				r.emit(Event{Kind: EventWarning, Worker: w, Run: id, Err: err.Error()})
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// setProvenance records the environment of this attempt, one provenance
+// row per thread budget.
+func (r *gridRun) setProvenance(ctx context.Context, lease *results.Lease, threads int) error {
+	r.mu.Lock()
+	id, ok := r.provIDs[threads]
+	r.mu.Unlock()
+	if !ok {
+		p := r.prov
+		p.Threads = threads
+		var err error
+		if id, err = r.Store.AddProvenance(ctx, p); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.provIDs[threads] = id
+		r.mu.Unlock()
+	}
+	return lease.SetProvenance(ctx, id)
+}
+
+// VaryingTable returns the keys whose values differ between runs and, for
+// each run, its values of those keys, formatted for display.
+func VaryingTable(runs []experiments.RunSpec) (keys []string, rows [][]string) {
+	keys = experiments.Varying(runs)
+	rows = make([][]string, len(runs))
+	for i, spec := range runs {
+		rows[i] = make([]string, len(keys))
+		for j, k := range keys {
+			v, err := spec.Get(k)
+			if err != nil {
+				rows[i][j] = "?"
+				continue
+			}
+			if list, ok := v.([]string); ok {
+				v = strings.Join(list, ",")
+			}
+			rows[i][j] = fmt.Sprint(v)
+		}
+	}
+	return keys, rows
+}
+
+// Label joins keys and values as "k=v k=v".
+func Label(keys, values []string) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + values[i]
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,39 @@
+package harness
+
+import (
+	"context"
+
+	"outerloop/experiments"
+)
+
+// Trainer trains and evaluates one run. It resumes from a checkpoint in env.Dir if one is there.
+type Trainer interface {
+	Run(ctx context.Context, run experiments.RunSpec, env Env) error
+	Info() map[string]string // provenance: libtorch version, ABI, device...
+}
+
+// Env is what the harness gives a run besides its configuration.
+type Env struct {
+	Threads  int    // libtorch intra-op threads for this run
+	Dir      string // per-run folder for checkpoints and artifacts (created by harness)
+	BaseDir  string // the grid file's folder (tasks resolve relative paths against it)
+	CacheDir string // dataset cache folder
+	Recorder Recorder
+}
+
+// Recorder receives what a run produces; the harness implementation writes to SQLite in batches
+// and feeds the progress view. Methods must be safe to call from the run's goroutine only.
+type Recorder interface {
+	Metric(step int, name string, value float64)
+	Eval(step, loops int, name string, value float64)
+	Artifact(kind, path string) error
+	Checkpoint(step int)                    // a checkpoint at step is on disk
+	Progress(step, total int, loss float64) // for the live view
+}
+
+// The Trainer.Info keys the harness files under provenance's own columns;
+// every other key is kept in provenance's info map.
+const (
+	InfoLibtorchVersion = "libtorch_version"
+	InfoLibtorchABI     = "libtorch_abi"
+)

@@ -1,0 +1,293 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// Layers shared by every core, following HRM/TRM models/layers.py: bias-free
+// linears with truncated LeCun-normal init, RMSNorm without a learned scale,
+// SwiGLU, bidirectional attention with RoPE, post-norm blocks, and TRM's
+// token-mixing MLP. Every forward returns a new tensor, frees its own
+// temporaries and never frees its input.
+
+// linear is y = x Wᵀ (+ b). W is (out, in).
+type linear struct {
+	w, b *ts.Tensor
+}
+
+func newLinear(p *Params, name string, in, out int64, bias bool) linear {
+	l := linear{w: p.param(name+".weight", truncNormal([]int64{out, in}, 1/math.Sqrt(float64(in)), p.device))}
+	if bias {
+		l.b = p.param(name+".bias", ts.MustZeros([]int64{out}, gotch.Float, p.device))
+	}
+	return l
+}
+
+func (l linear) forward(x *ts.Tensor) *ts.Tensor {
+	b := ts.None
+	if l.b != nil {
+		b = l.b
+	}
+	return ts.MustLinear(x, l.w, b)
+}
+
+// rmsNorm normalises the last axis to unit RMS, with no learned scale (HRM
+// layers.py rms_norm).
+type rmsNorm struct {
+	eps *ts.Scalar
+}
+
+func newRMSNorm(eps float64) rmsNorm { return rmsNorm{eps: ts.FloatScalar(eps)} }
+
+func (n rmsNorm) forward(x *ts.Tensor) *ts.Tensor {
+	r := x.MustSquare(false).
+		MustMeanDim([]int64{-1}, true, x.DType(), true).
+		MustAddScalar(n.eps, true).
+		MustRsqrt(true)
+	out := x.MustMul(r, false)
+	r.MustDrop()
+	return out
+}
+
+// swiGLUWidth is the papers' hidden width: round(expansion·d·2/3) rounded up
+// to a multiple of 256 (HRM layers.py _find_multiple).
+func swiGLUWidth(d int64, expansion float64) int64 {
+	w := int64(math.Round(expansion * float64(d) * 2 / 3))
+	return (w + 255) / 256 * 256
+}
+
+// swiGLU is down(silu(gate(x)) · up(x)) with gate and up fused in one matrix.
+type swiGLU struct {
+	gateUp, down linear
+	width        int64
+}
+
+func newSwiGLU(p *Params, name string, d int64, expansion float64) swiGLU {
+	w := swiGLUWidth(d, expansion)
+	return swiGLU{
+		gateUp: newLinear(p, name+".gate_up", d, 2*w, false),
+		down:   newLinear(p, name+".down", w, d, false),
+		width:  w,
+	}
+}
+
+func (s swiGLU) forward(x *ts.Tensor) *ts.Tensor {
+	gu := s.gateUp.forward(x) // (..., 2w)
+	gate := gu.MustNarrow(-1, 0, s.width, false).MustSilu(true)
+	h := gu.MustNarrow(-1, s.width, s.width, true).MustMul(gate, true)
+	gate.MustDrop()
+	out := s.down.forward(h)
+	h.MustDrop()
+	return out
+}
+
+// rope holds the rotary tables for positions 0..seq-1 (RoPE, θ = 10000).
+type rope struct {
+	cos, sin *ts.Tensor // (L, hd)
+	half     int64
+}
+
+func newRoPE(p *Params, name string, seq, headDim int64) rope {
+	half := headDim / 2
+	inv := make([]float32, half)
+	for i := range inv {
+		inv[i] = float32(1 / math.Pow(10000, float64(2*i)/float64(headDim)))
+	}
+	cos := make([]float32, 0, seq*headDim)
+	sin := make([]float32, 0, seq*headDim)
+	for pos := int64(0); pos < seq; pos++ {
+		for rep := 0; rep < 2; rep++ { // cat(freqs, freqs)
+			for _, f := range inv {
+				cos = append(cos, float32(math.Cos(float64(pos)*float64(f))))
+				sin = append(sin, float32(math.Sin(float64(pos)*float64(f))))
+			}
+		}
+	}
+	mk := func(v []float32) *ts.Tensor {
+		return ts.MustOfSlice(v).MustView([]int64{seq, headDim}, true).MustTo(p.device, true)
+	}
+	return rope{
+		cos:  p.buffer(name+".cos", mk(cos)),
+		sin:  p.buffer(name+".sin", mk(sin)),
+		half: half,
+	}
+}
+
+// apply rotates x (B, H, L, hd): x·cos + rotate_half(x)·sin.
+func (r rope) apply(x *ts.Tensor) *ts.Tensor {
+	x1 := x.MustNarrow(-1, 0, r.half, false)
+	x2 := x.MustNarrow(-1, r.half, r.half, false).MustNeg(true)
+	rot := ts.MustCat([]*ts.Tensor{x2, x1}, -1)
+	x1.MustDrop()
+	x2.MustDrop()
+	rot = rot.MustMul(r.sin, true)
+	out := x.MustMul(r.cos, false).MustAdd(rot, true)
+	rot.MustDrop()
+	return out
+}
+
+// attention is bidirectional multi-head self-attention. headDim is
+// hidden/heads rounded down, as in the ARC Prize baseline (512/12 → 42).
+type attention struct {
+	qkv, out       linear
+	heads, headDim int64
+	rope           *rope
+	mask           *ts.Tensor // (1, 1, 1, 1) true: attend everywhere
+}
+
+func newAttention(p *Params, name string, d, heads int64, r *rope) attention {
+	hd := d / heads
+	return attention{
+		qkv:     newLinear(p, name+".qkv", d, 3*heads*hd, false),
+		out:     newLinear(p, name+".o", heads*hd, d, false),
+		heads:   heads,
+		headDim: hd,
+		rope:    r,
+		mask:    p.buffer(name+".mask", ts.MustOnes([]int64{1, 1, 1, 1}, gotch.Bool, p.device)),
+	}
+}
+
+func (a attention) forward(x *ts.Tensor) *ts.Tensor {
+	size := x.MustSize()
+	b, l := size[0], size[1]
+	qkv := a.qkv.forward(x).
+		MustView([]int64{b, l, 3, a.heads, a.headDim}, true).
+		MustPermute([]int64{2, 0, 3, 1, 4}, true) // (3, B, H, L, hd)
+	q := qkv.MustSelect(0, 0, false)
+	k := qkv.MustSelect(0, 1, false)
+	v := qkv.MustSelect(0, 2, true)
+	if a.rope != nil {
+		q = ropeInPlace(a.rope, q)
+		k = ropeInPlace(a.rope, k)
+	}
+	o := a.attend(q, k, v) // (B, H, L, hd)
+	q.MustDrop()
+	k.MustDrop()
+	v.MustDrop()
+	o = o.MustTranspose(1, 2, true).MustReshape([]int64{b, l, a.heads * a.headDim}, true) // (B, L, H·hd)
+	out := a.out.forward(o)
+	o.MustDrop()
+	return out
+}
+
+// attend is softmax(q kᵀ/√hd) v over all positions. gotch's wrapper of
+// scaled_dot_product_attention cannot express "no mask" (it hands libtorch
+// an undefined tensor inside an optional, which 2.1 rejects), so the fused
+// kernel is reached with an all-true boolean mask instead.
+func (a attention) attend(q, k, v *ts.Tensor) *ts.Tensor {
+	return ts.MustScaledDotProductAttention(q, k, v, a.mask, 0, false, nil)
+}
+
+func ropeInPlace(r *rope, x *ts.Tensor) *ts.Tensor {
+	y := r.apply(x)
+	x.MustDrop()
+	return y
+}
+
+// mixer is what a block uses to mix information across positions.
+type mixer interface {
+	forward(x *ts.Tensor) *ts.Tensor
+}
+
+// tokenMLP is TRM's MLP-mixer replacement for attention: a SwiGLU across
+// the sequence axis, for small fixed grids (TRM trm.py, mlp_t).
+type tokenMLP struct {
+	mlp  swiGLU
+	norm rmsNorm
+}
+
+// forward maps (B, L, D) to the normalised (B, L, D) after the residual; it
+// carries its own post-norm because the norm runs over the sequence axis.
+func (t tokenMLP) forward(x *ts.Tensor) *ts.Tensor {
+	xt := x.MustTranspose(1, 2, false) // (B, D, L)
+	m := t.mlp.forward(xt)
+	s := xt.MustAdd(m, true)
+	m.MustDrop()
+	h := t.norm.forward(s)
+	s.MustDrop()
+	return h.MustTranspose(1, 2, true) // (B, L, D)
+}
+
+// block is a post-norm transformer block: h = norm(h + mix(h));
+// h = norm(h + mlp(h)) (HRM hrm_act_v1.py HierarchicalReasoningModel_ACTV1Block).
+type block struct {
+	attn  *attention
+	token *tokenMLP
+	mlp   swiGLU
+	norm  rmsNorm
+}
+
+func (b *block) forward(x *ts.Tensor) *ts.Tensor {
+	var h *ts.Tensor
+	if b.token != nil {
+		h = b.token.forward(x)
+	} else {
+		a := b.attn.forward(x)
+		s := x.MustAdd(a, false)
+		a.MustDrop()
+		h = b.norm.forward(s)
+		s.MustDrop()
+	}
+	m := b.mlp.forward(h)
+	s := h.MustAdd(m, true)
+	m.MustDrop()
+	out := b.norm.forward(s)
+	s.MustDrop()
+	return out
+}
+
+// stack is a sequence of blocks: what HRM calls a ReasoningModule and TRM
+// the network f.
+type stack struct {
+	blocks []*block
+}
+
+// blockShape is what every block of a stack shares.
+type blockShape struct {
+	hidden, heads int64
+	expansion     float64
+	seqLen        int64 // positions including the puzzle prefix
+	mixer         string
+	rope          *rope
+	eps           float64
+}
+
+func newStack(p *Params, name string, layers int, s blockShape) stack {
+	st := stack{}
+	for i := 0; i < layers; i++ {
+		n := fmt.Sprintf("%s.%d", name, i)
+		b := &block{mlp: newSwiGLU(p, n+".mlp", s.hidden, s.expansion), norm: newRMSNorm(s.eps)}
+		if s.mixer == "mlp" {
+			b.token = &tokenMLP{mlp: newSwiGLU(p, n+".mlp_t", s.seqLen, s.expansion), norm: newRMSNorm(s.eps)}
+		} else {
+			a := newAttention(p, n+".attn", s.hidden, s.heads, s.rope)
+			b.attn = &a
+		}
+		st.blocks = append(st.blocks, b)
+	}
+	return st
+}
+
+// forward runs the blocks on hidden + injection ("input injection",
+// HRM ReasoningModule); injection may be nil.
+func (s stack) forward(hidden, injection *ts.Tensor) *ts.Tensor {
+	h := hidden
+	if injection != nil {
+		h = hidden.MustAdd(injection, false)
+	}
+	for i, b := range s.blocks {
+		next := b.forward(h)
+		if i > 0 || injection != nil {
+			h.MustDrop()
+		}
+		h = next
+	}
+	if len(s.blocks) == 0 && injection == nil {
+		return hidden.MustShallowClone()
+	}
+	return h
+}

@@ -1,0 +1,143 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// Params is the ordered, named set of tensors a model owns. Trainable
+// parameters get gradients and the optimiser; buffers (HRM's fixed initial
+// states, RoPE tables) do not. We keep our own registry instead of gotch's
+// VarStore: the optimiser, EMA and checkpoints are ours, and VarStore.Load
+// sleeps a second per call (gotch.md §4.4).
+type Params struct {
+	device  gotch.Device
+	names   []string
+	tensors []*ts.Tensor
+	train   []bool
+	index   map[string]int
+}
+
+// NewParams returns an empty registry for tensors on device.
+func NewParams(device gotch.Device) *Params {
+	return &Params{device: device, index: map[string]int{}}
+}
+
+// Device is where the tensors live.
+func (p *Params) Device() gotch.Device { return p.device }
+
+// param registers t as a trainable parameter, taking ownership of it.
+func (p *Params) param(name string, t *ts.Tensor) *ts.Tensor {
+	t.MustRequiresGrad_(true)
+	return p.add(name, t, true)
+}
+
+// buffer registers t as a fixed tensor, taking ownership of it.
+func (p *Params) buffer(name string, t *ts.Tensor) *ts.Tensor {
+	return p.add(name, t, false)
+}
+
+func (p *Params) add(name string, t *ts.Tensor, trainable bool) *ts.Tensor {
+	if _, dup := p.index[name]; dup {
+		panic(fmt.Sprintf("models: parameter %q registered twice", name))
+	}
+	p.index[name] = len(p.names)
+	p.names = append(p.names, name)
+	p.tensors = append(p.tensors, t)
+	p.train = append(p.train, trainable)
+	return t
+}
+
+// Trainable returns the trainable parameters in registration order.
+func (p *Params) Trainable() []*ts.Tensor {
+	var out []*ts.Tensor
+	for i, t := range p.tensors {
+		if p.train[i] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// TrainableNames returns the names of Trainable, in the same order.
+func (p *Params) TrainableNames() []string {
+	var out []string
+	for i, n := range p.names {
+		if p.train[i] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Named returns every tensor (parameters and buffers) by name, for
+// checkpoints.
+func (p *Params) Named() map[string]*ts.Tensor {
+	m := make(map[string]*ts.Tensor, len(p.names))
+	for i, n := range p.names {
+		m[n] = p.tensors[i]
+	}
+	return m
+}
+
+// Names returns all names, sorted.
+func (p *Params) Names() []string {
+	out := append([]string(nil), p.names...)
+	sort.Strings(out)
+	return out
+}
+
+// Count is the number of trainable scalars — what the papers report.
+func (p *Params) Count() int64 {
+	var n int64
+	for i, t := range p.tensors {
+		if p.train[i] {
+			n += numel(t.MustSize())
+		}
+	}
+	return n
+}
+
+// Drop frees every tensor.
+func (p *Params) Drop() {
+	for _, t := range p.tensors {
+		t.MustDrop()
+	}
+	p.tensors, p.names, p.train, p.index = nil, nil, nil, map[string]int{}
+}
+
+func numel(shape []int64) int64 {
+	n := int64(1)
+	for _, d := range shape {
+		n *= d
+	}
+	return n
+}
+
+// truncNormal draws a JAX-style truncated normal in [-2σ', 2σ'] whose
+// standard deviation is std (HRM/TRM models/common.py trunc_normal_init_;
+// PyTorch's trunc_normal_ would give a smaller spread).
+func truncNormal(shape []int64, std float64, device gotch.Device) *ts.Tensor {
+	if std == 0 {
+		return ts.MustZeros(shape, gotch.Float, device)
+	}
+	const lower, upper = -2.0, 2.0
+	a, b := math.Erf(lower/math.Sqrt2), math.Erf(upper/math.Sqrt2)
+	z := (b - a) / 2
+	c := 1 / math.Sqrt(2*math.Pi)
+	pdfU, pdfL := c*math.Exp(-0.5*lower*lower), c*math.Exp(-0.5*upper*upper)
+	compStd := std / math.Sqrt(1-(upper*pdfU-lower*pdfL)/z-math.Pow((pdfU-pdfL)/z, 2))
+	u := ts.MustRand(shape, gotch.Float, device) // U[0,1) → U[a,b) in erf space
+	lo, hi := ts.FloatScalar(lower*compStd), ts.FloatScalar(upper*compStd)
+	defer lo.MustDrop()
+	defer hi.MustDrop()
+	return u.MustMulScalar(ts.FloatScalar(b-a), true).
+		MustAddScalar(ts.FloatScalar(a), true).
+		MustErfinv(true).
+		MustMulScalar(ts.FloatScalar(math.Sqrt2*compStd), true).
+		MustClamp(lo, hi, true)
+}

@@ -1,0 +1,106 @@
+package models
+
+// #include <malloc.h>
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/rt"
+	"github.com/sugarme/gotch/ts"
+)
+
+// The libtorch process state a run touches. Grad mode and the error slot are
+// thread-local in libtorch, so every goroutine that drives it must call
+// runtime.LockOSThread first (gotch.md §1.4); train does.
+
+// Seed seeds libtorch's generators (CPU and CUDA).
+func Seed(seed int64) { rt.ManualSeed(seed) }
+
+// SetThreads sets libtorch's intra-op thread count (process-wide in
+// libtorch; the harness gives concurrent runs a share each).
+func SetThreads(n int) {
+	if n > 0 {
+		rt.SetNumThreads(n)
+	}
+}
+
+// Threads returns libtorch's intra-op thread count.
+func Threads() int { return rt.NumThreads() }
+
+// LiveTensors is the number of Go tensor handles not yet freed; a training
+// step that leaks nothing leaves it unchanged.
+func LiveTensors() int { return ts.LiveTensors() }
+
+// NoGrad runs fn with autograd disabled and restores the previous mode even
+// if fn panics (gotch's ts.NoGrad does neither).
+func NoGrad(fn func()) {
+	prev := rt.SetGradEnabled(false)
+	defer rt.SetGradEnabled(prev)
+	fn()
+}
+
+// Libtorch describes the linked libtorch for run provenance.
+func Libtorch() map[string]string {
+	return map[string]string{
+		"libtorch_version": rt.LibtorchVersion,
+		"libtorch_abi":     fmt.Sprintf("_GLIBCXX_USE_CXX11_ABI=%d", rt.LibtorchCXX11ABI),
+		"libtorch_cuda":    strconv.FormatBool(rt.LibtorchCUDA),
+		"libtorch_path":    rt.LibtorchPath,
+	}
+}
+
+// ParseDevice turns "cpu", "cuda" or "cuda:N" into a device, failing with a
+// clear message when CUDA is asked for but this libtorch cannot provide it.
+func ParseDevice(s string) (gotch.Device, error) {
+	switch {
+	case s == "" || s == "cpu":
+		return gotch.CPU, nil
+	case s == "cuda" || strings.HasPrefix(s, "cuda:"):
+		idx := 0
+		if s != "cuda" {
+			n, err := strconv.Atoi(strings.TrimPrefix(s, "cuda:"))
+			if err != nil || n < 0 {
+				return gotch.CPU, fmt.Errorf("device %q: want cpu, cuda or cuda:N with N ≥ 0", s)
+			}
+			idx = n
+		}
+		if !rt.LibtorchCUDA {
+			return gotch.CPU, fmt.Errorf("device %q: this build links a CPU-only libtorch (%s); set LIBTORCH to a CUDA libtorch 2.1 and rerun `just setup`", s, rt.LibtorchPath)
+		}
+		if !gotch.CUDA.IsAvailable() {
+			return gotch.CPU, fmt.Errorf("device %q: libtorch was built with CUDA but sees no GPU (driver missing or CUDA_VISIBLE_DEVICES empty)", s)
+		}
+		if n := int(gotch.CUDA.DeviceCount()); idx >= n {
+			return gotch.CPU, fmt.Errorf("device %q: only %d CUDA device(s) visible", s, n)
+		}
+		return gotch.CudaBuilder(uint(idx)), nil
+	}
+	return gotch.CPU, fmt.Errorf("device %q: want cpu, cuda or cuda:N", s)
+}
+
+// CHeapBytes is the C heap in use (glibc mallinfo2: arena plus mmapped
+// chunks); libtorch's CPU tensors live there, so leaks show up here exactly,
+// without the noise of RSS.
+func CHeapBytes() int64 {
+	mi := C.mallinfo2()
+	return int64(mi.uordblks) + int64(mi.hblkhd)
+}
+
+// RSSBytes is the resident set size of this process.
+func RSSBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}

@@ -1,0 +1,183 @@
+package models
+
+import (
+	"math"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"outerloop/experiments"
+)
+
+// ut is the Universal Transformer (Dehghani et al. 2018): one weight-tied
+// block (group) applied depth times, with the position and timestep signals
+// added before each application, and optional per-position ACT (Graves
+// 2016, t2t universal_transformer_act).
+//
+// Inside outerloop the UT runs within the same outer loop as every core:
+// with train.loops = 1 it is the plain UT; with more loops it is a UT under
+// deep supervision, its state z carried and detached between segments and
+// the input re-injected (h = z + x) at the start of each segment.
+type ut struct {
+	block     stack
+	zInit     *ts.Tensor
+	timing    *ts.Tensor // (depth, L', D): position + step signals
+	halt      linear     // D → 1 halting unit, when ACT
+	depth     int
+	act       bool
+	threshold *ts.Scalar // 1 − ε
+	one       *ts.Scalar
+	shape     blockShape
+	layers    int
+}
+
+// actEpsilon is t2t's act_epsilon: a position halts once its accumulated
+// halting probability exceeds 1 − ε.
+const actEpsilon = 0.01
+
+func newUT(p *Params, cfg experiments.ModelConfig, s blockShape, seq int64) *ut {
+	d := s.hidden
+	pos := sinusoid(seq, d)
+	step := sinusoid(int64(cfg.Depth), d)
+	timing := make([]float32, 0, int64(cfg.Depth)*seq*d)
+	for t := 0; t < cfg.Depth; t++ {
+		for i := int64(0); i < seq; i++ {
+			for k := int64(0); k < d; k++ {
+				timing = append(timing, pos[i*d+k]+step[int64(t)*d+k])
+			}
+		}
+	}
+	c := &ut{
+		block:     newStack(p, "block", cfg.Layers, s),
+		zInit:     p.buffer("z_init", truncNormal([]int64{1, 1, d}, 1, p.device)),
+		timing:    tableOf(p, "timing", timing, []int64{int64(cfg.Depth), seq, d}),
+		depth:     cfg.Depth,
+		act:       cfg.ACT,
+		threshold: ts.FloatScalar(1 - actEpsilon),
+		one:       ts.FloatScalar(1),
+		shape:     s,
+		layers:    cfg.Layers,
+	}
+	if cfg.ACT {
+		// t2t act_halting_bias_init = 1.0: start by pondering few steps.
+		c.halt = linear{
+			w: p.param("halt.weight", truncNormal([]int64{1, d}, 1/math.Sqrt(float64(d)), p.device)),
+			b: p.param("halt.bias", ts.MustOnes([]int64{1}, gotch.Float, p.device)),
+		}
+	}
+	return c
+}
+
+func (c *ut) initStates() []*ts.Tensor { return []*ts.Tensor{c.zInit} }
+
+func (c *ut) answer() int { return 0 }
+
+func (c *ut) calls(grad string) (int, int) {
+	if grad == OneStep && !c.act {
+		return c.depth, 1
+	}
+	return c.depth, c.depth // ACT trains end to end (BPTT through all steps)
+}
+
+func (c *ut) callFLOPs(*Model) float64 { return float64(c.layers) * blockFLOPs(c.shape) }
+
+func (c *ut) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad string) ([]*ts.Tensor, *ts.Tensor) {
+	total, diff := c.calls(grad)
+	run := &runCalls{m: m, total: total, noGrad: total - diff}
+	h := states[0].MustAdd(x, false) // input injection at the segment start
+	var act *actState
+	if c.act {
+		act = newACTState(h.MustSize(), m.Params.device)
+	}
+	for t := 0; t < c.depth; t++ {
+		signal := c.timing.MustSelect(0, int64(t), false) // (L', D)
+		ht := h.MustAdd(signal, false)
+		signal.MustDrop()
+		var w *ts.Tensor
+		if act != nil {
+			p := c.halt.forward(ht).MustSigmoid(true).MustSqueezeDim(-1, true) // (B, L')
+			w = act.step(p, t == c.depth-1, c.threshold, c.one)
+			p.MustDrop()
+		}
+		next := run.do("ut", func() *ts.Tensor { return c.block.forward(ht, nil) })
+		ht.MustDrop()
+		h.MustDrop()
+		h = next
+		if act != nil {
+			act.accumulate(w, h)
+			w.MustDrop()
+		}
+	}
+	if act == nil {
+		return []*ts.Tensor{h}, nil
+	}
+	h.MustDrop()
+	return []*ts.Tensor{act.output}, act.ponder()
+}
+
+// actState is Graves' ACT bookkeeping per position. The output is
+// Σ_t w_t·h_t with w_t = p_t while running and the remainder R = 1 − Σp at
+// the halting step, so the weights of every position sum to one.
+type actState struct {
+	haltProb, remainders, updates *ts.Tensor // (B, L')
+	output                        *ts.Tensor // (B, L', D)
+}
+
+func newACTState(shape []int64, device gotch.Device) *actState {
+	bl := shape[:2]
+	return &actState{
+		haltProb:   zerosLike(bl, device),
+		remainders: zerosLike(bl, device),
+		updates:    zerosLike(bl, device),
+		output:     zerosLike(shape, device),
+	}
+}
+
+// step consumes this step's halting probabilities p (B, L') and returns the
+// weight of this step's state. On the last step every running position
+// halts with its remainder.
+func (a *actState) step(p *ts.Tensor, last bool, threshold, one *ts.Scalar) *ts.Tensor {
+	running := a.haltProb.MustLt(one, false).MustTotype(p.DType(), true)
+	var newHalted, still *ts.Tensor
+	if last {
+		newHalted, still = running, running.MustZerosLike(false)
+	} else {
+		pr := p.MustMul(running, false)
+		total := a.haltProb.MustAdd(pr, false)
+		newHalted = total.MustGt(threshold, false).MustTotype(p.DType(), true).MustMul(running, true)
+		still = total.MustLe(threshold, true).MustTotype(p.DType(), true).MustMul(running, true)
+		pr.MustDrop()
+		running.MustDrop()
+	}
+	pStill := p.MustMul(still, false)
+	a.haltProb = replace(a.haltProb, a.haltProb.MustAdd(pStill, false))
+	rem := a.haltProb.MustRsubScalar(one, false).MustMul(newHalted, true) // (1 − Σp) where halting now
+	a.remainders = replace(a.remainders, a.remainders.MustAdd(rem, false))
+	a.haltProb = replace(a.haltProb, a.haltProb.MustAdd(rem, false))
+	a.updates = replace(a.updates, a.updates.MustAdd(still, false).MustAdd(newHalted, true))
+	w := pStill.MustAdd(rem, true)
+	rem.MustDrop()
+	still.MustDrop()
+	newHalted.MustDrop()
+	return w
+}
+
+func (a *actState) accumulate(w, h *ts.Tensor) {
+	wh := w.MustUnsqueeze(-1, false).MustMul(h, true)
+	a.output = replace(a.output, a.output.MustAdd(wh, false))
+	wh.MustDrop()
+}
+
+// ponder is the mean ponder cost N + R over positions.
+func (a *actState) ponder() *ts.Tensor {
+	c := a.updates.MustAdd(a.remainders, false).MustMean(gotch.Float, true)
+	for _, t := range []*ts.Tensor{a.haltProb, a.remainders, a.updates} {
+		t.MustDrop()
+	}
+	return c
+}
+
+func replace(old, next *ts.Tensor) *ts.Tensor {
+	old.MustDrop()
+	return next
+}

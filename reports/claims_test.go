@@ -1,0 +1,302 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// noise is a fixed pseudo-random offset in [-amp, amp] per (seed, salt), so
+// hand-made data has seed-to-seed spread without a random source.
+func noise(seed int64, salt int, amp float64) float64 {
+	r := newSplitMix(uint64(seed)*1000003 + uint64(salt))
+	return amp * (2*float64(r.next()>>11)/float64(1<<53) - 1)
+}
+
+// loopsGrid makes done runs over train.loops × model.core × seeds whose final
+// exact_accuracy (at eval.loops=4) is acc(core, loops, seed); the eval curve
+// over inference loops 1..4 rises by 0.05 a loop up to it.
+func loopsGrid(loops []int, cores []string, seeds []int64, acc func(core string, loops int, seed int64) float64) Data {
+	var d Data
+	for _, core := range cores {
+		for _, l := range loops {
+			for _, s := range seeds {
+				y := acc(core, l, s)
+				curve := map[int]float64{}
+				for e := 1; e <= 4; e++ {
+					curve[e] = y - 0.05*float64(4-e)
+				}
+				d.Runs = append(d.Runs, Run{
+					ID:     fmt.Sprintf("%s-l%d-s%d", core, l, s),
+					Seed:   s,
+					Config: map[string]string{"model.core": core, "train.loops": strconv.Itoa(l), "eval.loops": "4"},
+					Status: StatusDone,
+					Evals:  map[string]map[int]float64{"exact_accuracy": curve},
+				})
+			}
+		}
+	}
+	return d
+}
+
+func rising(core string, loops int, seed int64) float64 {
+	return 0.2 + 0.08*math.Log2(float64(loops)) + noise(seed, loops, 0.02)
+}
+
+func flat(core string, loops int, seed int64) float64 {
+	return 0.5 + noise(seed, loops+len(core), 0.05)
+}
+
+func fail(d Data, id, status, err string) Data {
+	for i := range d.Runs {
+		if d.Runs[i].ID == id {
+			d.Runs[i].Status, d.Runs[i].Error = status, err
+		}
+	}
+	return d
+}
+
+func setAcc(d Data, id string, v float64) Data {
+	for i := range d.Runs {
+		if d.Runs[i].ID == id {
+			d.Runs[i].Evals = map[string]map[int]float64{"exact_accuracy": {4: v}}
+		}
+	}
+	return d
+}
+
+var (
+	loops4  = []int{1, 2, 4, 8}
+	both    = []string{"hrm", "transformer"}
+	seeds3  = []int64{1, 2, 3}
+	seeds2  = []int64{1, 2}
+	seeds5  = []int64{1, 2, 3, 4, 5}
+	trainUp = Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops"}
+	evalUp  = Claim{Metric: "exact_accuracy", IncreasesWith: "eval.loops"}
+)
+
+func within(a, b string, delta float64) Claim {
+	return Claim{Metric: "exact_accuracy", Within: &Within{A: a, B: b, Delta: delta}}
+}
+
+func greater(a, b string, margin float64) Claim {
+	return Claim{Metric: "exact_accuracy", Greater: &Greater{A: a, B: b, Margin: margin}}
+}
+
+func TestCheck(t *testing.T) {
+	hrmAhead := func(core string, loops int, seed int64) float64 {
+		if core == "hrm" {
+			return 0.6 + noise(seed, loops, 0.02)
+		}
+		return 0.4 + noise(seed, loops+7, 0.02)
+	}
+	close := func(core string, loops int, seed int64) float64 {
+		return 0.5 + 0.02*float64(loops) + noise(seed, loops, 0.01) + map[string]float64{"hrm": 0.01}[core]
+	}
+	noisy := func(core string, loops int, seed int64) float64 {
+		return 0.5 + noise(seed, loops+len(core)*31, 0.3)
+	}
+	falling := func(core string, loops int, seed int64) float64 { return 0.9 - rising(core, loops, seed) }
+	tests := []struct {
+		name   string
+		data   Data
+		claim  Claim
+		rules  Rules
+		want   Outcome
+		reason string // a substring the reason must contain
+		tests  int
+		excl   int
+	}{
+		{"rises in both cores", loopsGrid(loops4, both, seeds3, rising), trainUp, DefaultRules(), Reproduced, "holds in all 2 strata", 2, 0},
+		{"rises in one core", loopsGrid(loops4, []string{"hrm"}, seeds3, rising), trainUp, DefaultRules(), Reproduced, "train.loops 1 → 8", 1, 0},
+		{"flat", loopsGrid(loops4, both, seeds3, flat), trainUp, DefaultRules(), NotReproduced, "no significant rise", 2, 0},
+		{"falling", loopsGrid(loops4, both, seeds3, falling), trainUp, DefaultRules(), NotReproduced, "ρ = -", 2, 0},
+		{"two seeds", loopsGrid(loops4, both, seeds2, rising), trainUp, DefaultRules(), Inconclusive, "has 2 usable runs of 2 (need 3)", 2, 0},
+		{
+			"failed run leaves a level short",
+			fail(loopsGrid(loops4, both, seeds3, rising), "hrm-l8-s2", "failed", "loss is NaN at step 120"),
+			trainUp, DefaultRules(), Inconclusive, "train.loops=8 has 2 usable runs of 3", 2, 1,
+		},
+		{
+			"diverged value excluded",
+			setAcc(loopsGrid(loops4, both, seeds3, rising), "transformer-l2-s1", math.NaN()),
+			trainUp, DefaultRules(), Inconclusive, "train.loops=2 has 2 usable runs of 3", 2, 1,
+		},
+		{
+			"design cannot reach alpha",
+			loopsGrid([]int{1, 2}, []string{"hrm"}, seeds2, rising),
+			trainUp, Rules{Alpha: 0.05, MinSeeds: 2, Permutations: 1000, Bootstrap: 100, Seed: 1},
+			Inconclusive, "smallest attainable p = 0.167", 1, 0,
+		},
+		{"axis does not vary", loopsGrid([]int{4}, both, seeds3, rising), trainUp, DefaultRules(), Inconclusive, "single value", 0, 0},
+		{"where restricts strata", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=hrm"}, DefaultRules(), Reproduced, "ρ = 0.97", 1, 0},
+		{"no matching runs", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=ut"}, DefaultRules(), Inconclusive, "no runs match", 0, 0},
+		{"eval loops rise", loopsGrid(loops4, both, seeds3, rising), evalUp, DefaultRules(), Reproduced, "holds in all 8 strata", 8, 0},
+		{"eval loops, two seeds", loopsGrid(loops4, both, seeds2, rising), evalUp, DefaultRules(), Inconclusive, "2 usable runs of 2 (need 3)", 8, 0},
+		{"hrm ahead: within fails", loopsGrid(loops4, both, seeds3, hrmAhead), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), NotReproduced, "outside ±0.05", 1, 0},
+		{"close cores: within holds", loopsGrid(loops4, both, seeds3, close), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Reproduced, "inside ±0.05 (TOST", 1, 0},
+		{"noisy cores: within inconclusive", loopsGrid(loops4, both, seeds3, noisy), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "wider than ±0.05", 1, 0},
+		{
+			"within, two seeds at one loop count",
+			loopsGrid([]int{4}, both, seeds2, close),
+			within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "has 2 usable runs of 2 (need 3), and 2 runs pair up", 1, 0,
+		},
+		{"greater holds", loopsGrid(loops4, both, seeds3, hrmAhead), greater("model.core=hrm", "model.core=transformer", 0.1), DefaultRules(), Reproduced, "> 0.1", 1, 0},
+		{"greater reversed", loopsGrid(loops4, both, seeds3, hrmAhead), greater("model.core=transformer", "model.core=hrm", 0), DefaultRules(), NotReproduced, "not shown to exceed 0", 1, 0},
+		{"greater, two seeds", loopsGrid([]int{1}, both, seeds2, hrmAhead), greater("model.core=hrm", "model.core=transformer", 0), DefaultRules(), Inconclusive, "need 3", 1, 0},
+		{
+			"greater, unpaired seeds use Welch",
+			func() Data {
+				a := loopsGrid([]int{1}, []string{"hrm"}, []int64{1, 2, 3}, hrmAhead)
+				b := loopsGrid([]int{1}, []string{"transformer"}, []int64{4, 5, 6}, hrmAhead)
+				return Data{Runs: append(a.Runs, b.Runs...)}
+			}(),
+			greater("model.core=hrm", "model.core=transformer", 0.1), DefaultRules(), Reproduced, "> 0.1", 1, 0,
+		},
+		{"same runs on both sides", loopsGrid(loops4, both, seeds3, hrmAhead), greater("train.loops=1", "model.core=hrm", 0), DefaultRules(), Inconclusive, "same runs", 0, 0},
+		{"no metric", loopsGrid(loops4, both, seeds3, rising), Claim{IncreasesWith: "train.loops"}, DefaultRules(), Inconclusive, "names no metric", 0, 0},
+		{"two kinds", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Greater: &Greater{A: "a=1", B: "b=1"}}, DefaultRules(), Inconclusive, "exactly one", 0, 0},
+		{"bad where", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core"}, DefaultRules(), Inconclusive, "invalid where", 0, 0},
+		{"bad at", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", At: "eval.loops=zero"}, DefaultRules(), Inconclusive, "invalid at", 0, 0},
+		{"missing metric", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, DefaultRules(), Inconclusive, "0 usable runs", 2, 24},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := tt.rules.Check(tt.claim, tt.data)
+			if v.Outcome != tt.want || !strings.Contains(v.Reason, tt.reason) {
+				t.Fatalf("outcome=%q reason=%q, want %q with %q", v.Outcome, v.Reason, tt.want, tt.reason)
+			}
+			if len(v.Tests) != tt.tests || len(v.Excluded) != tt.excl {
+				t.Fatalf("%d tests, %d exclusions (%v), want %d and %d", len(v.Tests), len(v.Excluded), v.Excluded, tt.tests, tt.excl)
+			}
+		})
+	}
+}
+
+func TestCheckNumbers(t *testing.T) {
+	// The reproduced trend reports the first → last effect, paired on seeds:
+	// every seed gains 0.24 ± noise from 1 to 8 loops.
+	v := Check(Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=hrm"}, loopsGrid(loops4, both, seeds5, rising))
+	if len(v.Tests) != 1 {
+		t.Fatalf("%d tests, want 1", len(v.Tests))
+	}
+	got := v.Tests[0]
+	if !got.Effect.Paired || got.Effect.N != 5 || !near(got.Effect.Diff, 0.24, 0.03) || !(got.Effect.Lo > 0) {
+		t.Fatalf("effect=%+v, want paired n=5 diff≈0.24 with CI above 0", got.Effect)
+	}
+	if len(got.Groups) != 4 || got.Groups[0].Label != "train.loops=1" || got.Groups[3].Summary.N != 5 {
+		t.Fatalf("groups=%+v, want 4 levels from train.loops=1 with 5 runs each", got.Groups)
+	}
+	if !(got.P < 0.001) {
+		t.Fatalf("p=%v, want < 0.001 for a near-perfect rank order of 20 runs", got.P)
+	}
+	if !strings.Contains(v.Claim.String(), "exact_accuracy increases with train.loops at final eval where model.core=hrm") {
+		t.Fatalf("claim text %q", v.Claim.String())
+	}
+}
+
+func TestCheckAt(t *testing.T) {
+	// Accuracy falls with training loops at one inference loop but rises at
+	// as many inference loops as were trained: At decides which is tested.
+	var d Data
+	for _, l := range loops4 {
+		for _, s := range seeds3 {
+			d.Runs = append(d.Runs, Run{
+				ID: fmt.Sprintf("l%d-s%d", l, s), Seed: s, Status: StatusDone,
+				Config: map[string]string{"train.loops": strconv.Itoa(l)},
+				Evals: map[string]map[int]float64{"exact_accuracy": {
+					1: 0.5 - 0.05*float64(l) + noise(s, l, 0.01),
+					2: 0.3 + 0.05*float64(l) + noise(s, l, 0.01),
+					4: 0.3 + 0.05*float64(l) + noise(s, l, 0.01),
+					8: 0.3 + 0.05*float64(l) + noise(s, l, 0.01),
+				}},
+			})
+		}
+	}
+	tests := []struct {
+		at   string
+		want Outcome
+	}{
+		{"eval.loops=1", NotReproduced},
+		{"1", NotReproduced},
+		{"train.loops", Reproduced},
+		{"", Reproduced},
+		{"eval.loops=3", Inconclusive},
+	}
+	for _, tt := range tests {
+		v := Check(Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", At: tt.at}, d)
+		if v.Outcome != tt.want {
+			t.Fatalf("at=%q: outcome %q (%s), want %q", tt.at, v.Outcome, v.Reason, tt.want)
+		}
+	}
+}
+
+func TestCheckEvalTrendFallsInOneStratum(t *testing.T) {
+	// One training-loop count whose accuracy falls with inference loops
+	// (the 1-loop model in issue 8's trial) makes the claim not reproduced
+	// even though the other strata rise.
+	d := loopsGrid(loops4, []string{"hrm"}, seeds3, rising)
+	for i, r := range d.Runs {
+		if r.Config["train.loops"] == "1" {
+			d.Runs[i].Evals = map[string]map[int]float64{"exact_accuracy": {1: 0.45, 2: 0.3, 3: 0.1, 4: noise(r.Seed, 1, 0.01)}}
+		}
+	}
+	v := Check(evalUp, d)
+	if v.Outcome != NotReproduced || !strings.HasPrefix(v.Reason, "train.loops=1: ρ = -1.00") {
+		t.Fatalf("outcome=%q reason=%q, want not reproduced naming train.loops=1", v.Outcome, v.Reason)
+	}
+}
+
+func TestParseSelector(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Selector
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"model.core=hrm", Selector{{"model.core", "hrm"}}, false},
+		{`model.core = "hrm", train.loops=8`, Selector{{"model.core", "hrm"}, {"train.loops", "8"}}, false},
+		{"model.core=hrm and seed=2", Selector{{"model.core", "hrm"}, {"seed", "2"}}, false},
+		{"model.core", nil, true},
+		{"=x", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseSelector(tt.in)
+		if (err != nil) != tt.wantErr || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Fatalf("ParseSelector(%q)=%v, %v, want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+	sel, _ := ParseSelector("train.loops=8.0, seed=2")
+	r := Run{Seed: 2, Config: map[string]string{"train.loops": "8"}}
+	if !sel.Match(r) {
+		t.Fatalf("%v does not match %+v; numbers should compare by value", sel, r)
+	}
+	r.Seed = 3
+	if sel.Match(r) {
+		t.Fatalf("%v matches seed 3", sel)
+	}
+}
+
+func TestCheckPassAtKUsesBootstrap(t *testing.T) {
+	// pass@k-style metrics are proportions over a few attempts; their
+	// per-level intervals come from the seeded bootstrap and stay in [0, 1].
+	d := loopsGrid(loops4, []string{"hrm"}, seeds3, rising)
+	for i := range d.Runs {
+		d.Runs[i].Evals["pass@2"] = d.Runs[i].Evals["exact_accuracy"]
+	}
+	v := Check(Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
+	if v.Outcome != Reproduced {
+		t.Fatalf("outcome %q (%s), want reproduced", v.Outcome, v.Reason)
+	}
+	for _, g := range v.Tests[0].Groups {
+		if g.Summary.Method != "bootstrap" || g.Summary.Lo < 0 || g.Summary.Hi > 1 || !(g.Summary.Lo <= g.Summary.Mean && g.Summary.Mean <= g.Summary.Hi) {
+			t.Fatalf("%s: %+v, want a bootstrap interval around the mean inside [0, 1]", g.Label, g.Summary)
+		}
+	}
+	again := Check(Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
+	if fmt.Sprint(again.Tests[0].Groups, *again.Tests[0].Effect, again.Tests[0].P) != fmt.Sprint(v.Tests[0].Groups, *v.Tests[0].Effect, v.Tests[0].P) {
+		t.Fatalf("checking twice gave different numbers")
+	}
+}

@@ -1,0 +1,69 @@
+// Command gotchpatch turns a pristine copy of github.com/sugarme/gotch v0.9.1
+// into the build outerloop uses: it writes a lib.go for the libtorch that
+// setup found (CPU or CUDA, with the right C++ ABI in CXXFLAGS and an rpath),
+// repairs the leaks and the deadlock listed in docs/libtorch.md, and adds the
+// few libtorch entry points gotch does not expose to Go.
+//
+// Usage (run by setup/setup.sh, never by hand):
+//
+//	go run ./setup/gotchpatch -dir third_party/gotch -libtorch DIR -abi 0 [-cuda]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	var cfg libConfig
+	dir := flag.String("dir", "", "the copied gotch module to patch in place")
+	flag.StringVar(&cfg.Libtorch, "libtorch", "", "libtorch root (include/, lib/)")
+	flag.IntVar(&cfg.ABI, "abi", 0, "value of _GLIBCXX_USE_CXX11_ABI libtorch was built with")
+	flag.BoolVar(&cfg.CUDA, "cuda", false, "link libtorch_cuda")
+	flag.StringVar(&cfg.Version, "version", "", "libtorch version, recorded in run provenance")
+	flag.Parse()
+	if *dir == "" || cfg.Libtorch == "" {
+		fmt.Fprintln(os.Stderr, "gotchpatch: -dir and -libtorch are required")
+		os.Exit(2)
+	}
+	if err := run(*dir, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "gotchpatch: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string, cfg libConfig) error {
+	for _, f := range fixes {
+		path := filepath.Join(dir, f.file)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		out, sites := f.apply(string(src))
+		if err := f.want(sites); err != nil {
+			return fmt.Errorf("%s: %s: %w (is this gotch v0.9.1?)", f.file, f.name, err)
+		}
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		fmt.Printf("  patched %-24s %-48s %5d sites\n", f.file, f.name, sites)
+	}
+	files := map[string]string{
+		"libtch/lib.go":   libGo(cfg),
+		"rt/rt.go":        rtPackage(cfg),
+		"ts/outerloop.go": tsExtras,
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		fmt.Printf("  wrote   %s\n", name)
+	}
+	return nil
+}

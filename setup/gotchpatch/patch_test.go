@@ -1,0 +1,176 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestFixesOnSnippets(t *testing.T) {
+	tests := []struct {
+		name      string
+		apply     func(string) (string, int)
+		src       string
+		wantSites int
+		want      []string // substrings of the output
+		wantNot   []string
+	}{
+		{
+			name:      "bigStruct",
+			apply:     dropBigStruct,
+			src:       "\tx.ctensor = ctensor\n\tx.d = new(bigStruct)\n",
+			wantSites: 1,
+			wantNot:   []string{"bigStruct"},
+		},
+		{
+			name:  "one output",
+			apply: freeResultBuffers,
+			src: "func f() {\n  ptr := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n" +
+				"  lib.AtgF(ptr)\n}\n",
+			wantSites: 1,
+			want:      []string{"C.malloc(C.size_t(8))", "  defer C.free(unsafe.Pointer(ptr))\n"},
+			wantNot:   []string{"malloc(0)"},
+		},
+		{
+			name:  "four outputs",
+			apply: freeResultBuffers,
+			src: "func g() {\n  ctensorPtr0 := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n" +
+				"  ctensorPtr1 := (*lib.Ctensor)(unsafe.Pointer(uintptr(unsafe.Pointer(ctensorPtr0)) + unsafe.Sizeof(ctensorPtr0)))\n" +
+				"  ctensorPtr2 := (*lib.Ctensor)(unsafe.Pointer(uintptr(unsafe.Pointer(ctensorPtr1)) + unsafe.Sizeof(ctensorPtr0)))\n" +
+				"  ctensorPtr3 := (*lib.Ctensor)(unsafe.Pointer(uintptr(unsafe.Pointer(ctensorPtr2)) + unsafe.Sizeof(ctensorPtr0)))\n}\n" +
+				"func h() {\n  ptr := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n}\n",
+			wantSites: 2,
+			want:      []string{"C.malloc(C.size_t(32))", "C.malloc(C.size_t(8))"},
+		},
+		{
+			name:  "free already deferred",
+			apply: freeResultBuffers,
+			src: "func r() {\n\t\tp := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n" +
+				"\t\tdefer C.free(unsafe.Pointer(p))\n}\n",
+			wantSites: 1,
+			want:      []string{"C.malloc(C.size_t(8))"},
+		},
+		{
+			name:      "in-place swap",
+			apply:     freeInplaceHandle,
+			src:       "  lib.AtgAdd_(ptr, ts.ctensor)\n  ts.ctensor = *ptr\n",
+			wantSites: 1,
+			want:      []string{"  lib.AtFree(ts.ctensor)\n  ts.ctensor = *ptr\n"},
+		},
+		{
+			name:      "tensor arrays",
+			apply:     freeTensorArrays,
+			src:       "\tctensorsPtr := lib.AtgSplit(ts.ctensor, splitSize, dim)\n",
+			wantSites: 1,
+			want:      []string{"\tdefer C.free(unsafe.Pointer(ctensorsPtr))\n"},
+		},
+		{
+			name:      "clip lock",
+			apply:     unlockClipGradNorm,
+			src:       "\topt.varstore.Lock()\n\tdefer opt.varstore.Unlock()\n\tparameters := opt.varstore.TrainableVariables()\n",
+			wantSites: 1,
+			wantNot:   []string{"Lock()"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, sites := tt.apply(tt.src)
+			if sites != tt.wantSites {
+				t.Fatalf("sites = %d, want %d", sites, tt.wantSites)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Fatalf("output lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(got, w) {
+					t.Fatalf("output still has %q:\n%s", w, got)
+				}
+			}
+			if strings.Count(got, "defer C.free") > strings.Count(got, "malloc")+strings.Count(got, "ctensorsPtr :=") {
+				t.Fatalf("a buffer is freed twice:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestLibGo(t *testing.T) {
+	cpu := libGo(libConfig{Libtorch: "/opt/lt", ABI: 0})
+	cuda := libGo(libConfig{Libtorch: "/opt/lt", ABI: 1, CUDA: true})
+	for _, tt := range []struct {
+		src, want string
+	}{
+		{cpu, "CXXFLAGS: -std=c++17 -O1 -g0 -w -D_GLIBCXX_USE_CXX11_ABI=0"},
+		{cpu, "-Wl,-rpath,/opt/lt/lib"},
+		{cuda, "-D_GLIBCXX_USE_CXX11_ABI=1"},
+		{cuda, "-ltorch_cuda"},
+	} {
+		if !strings.Contains(tt.src, tt.want) {
+			t.Fatalf("lib.go lacks %q:\n%s", tt.want, tt.src)
+		}
+	}
+	if strings.Contains(cpu, "cuda") || strings.Contains(cpu, "SRCDIR") {
+		t.Fatalf("CPU lib.go mentions cuda or SRCDIR:\n%s", cpu)
+	}
+	if regexp.MustCompile(`CFLAGS:.*ABI`).MatchString(cpu) {
+		t.Fatalf("the ABI define is in CFLAGS, which never reaches .cpp files:\n%s", cpu)
+	}
+}
+
+// TestRealModule applies every fix to the pristine gotch v0.9.1 from the
+// module cache and checks each multi-output wrapper got a buffer for all of
+// its outputs.
+func TestRealModule(t *testing.T) {
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/sugarme/gotch@v0.9.1").Output()
+	if err != nil {
+		t.Skipf("gotch v0.9.1 not downloadable here: %v", err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
+		t.Skipf("go mod download gave no directory: %v", err)
+	}
+	files := map[string]string{}
+	for _, f := range fixes {
+		src, ok := files[f.file]
+		if !ok {
+			b, err := os.ReadFile(filepath.Join(mod.Dir, f.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			src = string(b)
+		}
+		patched, sites := f.apply(src)
+		if err := f.want(sites); err != nil {
+			t.Fatalf("%s: %s: %v", f.file, f.name, err)
+		}
+		files[f.file] = patched
+	}
+	gen := files["ts/tensor-generated.go"]
+	if strings.Contains(gen, "malloc(0)") {
+		t.Fatal("tensor-generated.go still allocates malloc(0) buffers")
+	}
+	// Every function that reads outputs 0..k-1 must allocate 8·k bytes.
+	checked := 0
+	for _, fn := range splitFuncs(gen) {
+		k := 0
+		for strings.Contains(fn, "ctensorPtr"+strconv.Itoa(k)+" :=") {
+			k++
+		}
+		if k < 2 {
+			continue
+		}
+		if !strings.Contains(fn, "C.malloc(C.size_t("+strconv.Itoa(8*k)+"))") {
+			t.Fatalf("a %d-output wrapper lacks a %d-byte buffer:\n%.300s", k, 8*k, fn)
+		}
+		checked++
+	}
+	if checked < 100 {
+		t.Fatalf("checked %d multi-output wrappers, expected more than 100", checked)
+	}
+}

@@ -1,0 +1,4 @@
+// Package train runs deep supervision on a core: segments, halting, losses,
+// optimisers, EMA, checkpoints and the evaluation that records accuracy after
+// every inference loop. It reports to an Observer and never prints.
+package train
