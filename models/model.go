@@ -146,7 +146,7 @@ func (m *Model) Reset(c *Carry, reset *ts.Tensor) *Carry {
 	mask := reset.MustView([]int64{-1, 1, 1}, false) // (B, 1, 1)
 	out := &Carry{}
 	for i, s := range m.core.initStates() {
-		out.States = append(out.States, s.MustWhereSelf(mask, c.States[i], true))
+		out.States = append(out.States, s.MustWhereSelf(mask, c.States[i], false))
 	}
 	mask.MustDrop()
 	return out

@@ -12,7 +12,6 @@ import (
 	"outerloop/experiments"
 )
 
-func init() { runtime.LockOSThread() } // grad mode is thread-local (gotch.md §1.4)
 
 // tinyConfig is a model small enough to build in milliseconds.
 func tinyConfig(core string) experiments.ModelConfig {
@@ -26,6 +25,9 @@ var tinyShape = Shape{Vocab: 6, SeqLen: 5, PuzzleIDs: 1}
 
 func mustNew(t testing.TB, cfg experiments.ModelConfig, shape Shape) *Model {
 	t.Helper()
+	// Grad mode is thread-local (gotch.md §1.4); a test goroutine that
+	// exits locked takes its thread with it.
+	runtime.LockOSThread()
 	Seed(1)
 	m, err := New(cfg, shape, gotch.CPU)
 	if err != nil {

@@ -31,7 +31,7 @@ func rankSQL(col string) string {
 func (s *Store) Merge(ctx context.Context, srcs ...string) ([]MergeStats, error) {
 	var out []MergeStats
 	for _, src := range srcs {
-		st, err := s.mergeOne(ctx, src)
+		st, err := s.mergeOne(ctx, src, nil)
 		if err != nil {
 			return out, fmt.Errorf("merge %s into %s: %w", src, s.path, err)
 		}
@@ -40,7 +40,23 @@ func (s *Store) Merge(ctx context.Context, srcs ...string) ([]MergeStats, error)
 	return out, nil
 }
 
-func (s *Store) mergeOne(ctx context.Context, src string) (MergeStats, error) {
+// MergeRuns is Merge restricted to the runs among ids: only they (with
+// their metrics, evals, artifacts and plans) are copied, by the same rule.
+// The Slurm executor uses it to hand a resubmitted run's history to the
+// shard of the array task that continues it.
+func (s *Store) MergeRuns(ctx context.Context, src string, ids []string) (MergeStats, error) {
+	if ids == nil {
+		ids = []string{}
+	}
+	st, err := s.mergeOne(ctx, src, ids)
+	if err != nil {
+		return st, fmt.Errorf("merge %d runs of %s into %s: %w", len(ids), src, s.path, err)
+	}
+	return st, nil
+}
+
+// mergeOne merges src; only (non-nil) limits it to those run ids.
+func (s *Store) mergeOne(ctx context.Context, src string, only []string) (MergeStats, error) {
 	st := MergeStats{Source: src}
 	if err := s.sameFile(src); err != nil {
 		return st, err
@@ -68,10 +84,21 @@ func (s *Store) mergeOne(ctx context.Context, src string) (MergeStats, error) {
 		return st, err
 	}
 	defer tx.Rollback()
+	// The scope is every source run, or those of only; a JSON null means all.
+	scope := "null"
+	if only != nil {
+		if scope, err = idList(only); err != nil {
+			return st, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE merge_scope AS SELECT id FROM src.runs
+		WHERE json_type(?1) = 'null' OR id IN (SELECT value FROM json_each(?1))`, scope); err != nil {
+		return st, fmt.Errorf("merge scope: %w", err)
+	}
 	if err := mergeTx(ctx, tx, &st); err != nil {
 		return st, err
 	}
-	if _, err := tx.ExecContext(ctx, `DROP TABLE temp.merge_winners`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DROP TABLE temp.merge_winners; DROP TABLE temp.merge_scope`); err != nil {
 		return st, err
 	}
 	return st, tx.Commit()
@@ -98,7 +125,8 @@ var mergeSteps = []struct{ what, sql string }{
 	{"grids", `INSERT INTO main.grids (name, title, description, path, planned_at)
 		SELECT name, title, description, path, planned_at FROM src.grids WHERE true ON CONFLICT (name) DO NOTHING`},
 	{"winners", `CREATE TEMP TABLE merge_winners AS
-		SELECT s.id AS id, d.id IS NULL AS added FROM src.runs s LEFT JOIN main.runs d ON d.id = s.id
+		SELECT s.id AS id, d.id IS NULL AS added FROM src.runs s JOIN temp.merge_scope c ON c.id = s.id
+		LEFT JOIN main.runs d ON d.id = s.id
 		WHERE d.id IS NULL OR ` + rankSQL("s.status") + ` > ` + rankSQL("d.status")},
 	{"runs", `INSERT INTO main.runs (id, config, seed, status, lease_owner, heartbeat_at, attempts, error,
 			wall_seconds, started_at, finished_at, checkpoint_step, created_at, provenance)
@@ -127,7 +155,7 @@ var mergeSteps = []struct{ what, sql string }{
 		JOIN src.runs s ON s.key = a.run JOIN temp.merge_winners w ON w.id = s.id JOIN main.runs d ON d.id = s.id`},
 	{"plans", `INSERT INTO main.grid_runs (grid, run, position, current)
 		SELECT g.grid, d.key, g.position, g.current FROM src.grid_runs g
-		JOIN src.runs s ON s.key = g.run JOIN main.runs d ON d.id = s.id WHERE true
+		JOIN src.runs s ON s.key = g.run JOIN temp.merge_scope c ON c.id = s.id JOIN main.runs d ON d.id = s.id WHERE true
 		ON CONFLICT (grid, run) DO NOTHING`},
 }
 
@@ -138,7 +166,7 @@ func mergeTx(ctx context.Context, tx *sql.Tx, st *MergeStats) error {
 		}
 	}
 	var total int
-	err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(added), 0), (SELECT count(*) FROM src.runs)
+	err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(added), 0), (SELECT count(*) FROM temp.merge_scope)
 		FROM temp.merge_winners`).Scan(&st.Updated, &st.Added, &total)
 	if err != nil {
 		return fmt.Errorf("count merged runs: %w", err)

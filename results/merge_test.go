@@ -176,3 +176,43 @@ func TestMergeUpgradesOldShard(t *testing.T) {
 		t.Fatalf("merge of a v1 shard added %d runs, want 2", stats[0].Added)
 	}
 }
+
+func TestMergeRunsCopiesOnlyTheGivenRuns(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	runs := testRuns(3)
+	all := ids(runs)
+	src := MustOpenStoreAt(t, filepath.Join(dir, "main.db"))
+	MustPlan(t, src, runs)
+	train(t, src, all[0], Interrupted, 4, 10)
+	train(t, src, all[1], Done, 3, 20)
+
+	seed := MustOpenStoreAt(t, filepath.Join(dir, "seed.db"))
+	st, err := seed.MergeRuns(ctx, src.Path(), all[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (MergeStats{Source: src.Path(), Added: 1}); st != want {
+		t.Fatalf("MergeRuns stats=%+v, want %+v", st, want)
+	}
+	got, err := seed.Runs(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != all[0] || got[0].Status != Interrupted || got[0].CheckpointStep != 3 {
+		t.Fatalf("seed runs=%+v, want only run 0, interrupted at checkpoint 3", got)
+	}
+	ms, err := seed.Metrics(ctx, all[0])
+	if err != nil || len(ms) != 4 {
+		t.Fatalf("seed metrics of run 0=%v, %v; want its 4 values", ms, err)
+	}
+	plan, err := seed.GridRuns(ctx, "g")
+	if err != nil || len(plan) != 1 {
+		t.Fatalf("seed plan=%v, %v; want the one run", plan, err)
+	}
+	// A full merge afterwards still sees every run.
+	stats, err := seed.Merge(ctx, src.Path())
+	if err != nil || stats[0].Added != 2 || stats[0].Kept != 1 {
+		t.Fatalf("full merge after MergeRuns: %+v, %v; want 2 added, 1 kept", stats, err)
+	}
+}

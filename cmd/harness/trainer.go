@@ -1,9 +1,11 @@
 package main
 
 import (
-	"errors"
+	"context"
 
+	"outerloop/experiments"
 	"outerloop/harness"
+	"outerloop/train"
 )
 
 // newTrainer constructs the training engine that `harness run` calls for
@@ -13,5 +15,20 @@ func newTrainer() (harness.Trainer, error) {
 	if t, err := testTrainer(); t != nil || err != nil {
 		return t, err
 	}
-	return nil, errors.New("training engine not built yet: package train is not wired into cmd/harness (see newTrainer)")
+	return engine{}, nil
 }
+
+// engine adapts train.Run to harness.Trainer.
+type engine struct{}
+
+func (engine) Run(ctx context.Context, run experiments.RunSpec, env harness.Env) error {
+	return train.Run(ctx, run, train.Env{
+		Threads:  env.Threads,
+		Dir:      env.Dir,
+		BaseDir:  env.BaseDir,
+		CacheDir: env.CacheDir,
+		Observer: env.Recorder,
+	})
+}
+
+func (engine) Info() map[string]string { return train.Info() }

@@ -1,0 +1,202 @@
+package train
+
+import (
+	"math"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"outerloop/experiments"
+	"outerloop/models"
+)
+
+// The optimiser is ours rather than gotch's wrapper of torch::optim::AdamW:
+// its state must be checkpointed for exact resume (the C++ optimiser's is
+// unreachable from Go), β2 and eps must be settable, and every update is
+// written as out-of-place ops plus in-place ops on our own tensors.
+
+// adamW is AdamW with decoupled weight decay (Loshchilov & Hutter):
+// p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
+type adamW struct {
+	params []*ts.Tensor
+	m, v   []*ts.Tensor
+	beta1  float64
+	beta2  float64
+	wd     float64
+	eps    float64
+	steps  int64 // updates applied, for the bias corrections
+}
+
+func newAdamW(params []*ts.Tensor, cfg experiments.TrainConfig) *adamW {
+	o := &adamW{params: params, beta1: cfg.Beta1, beta2: cfg.Beta2, wd: cfg.WeightDecay, eps: 1e-8}
+	for _, p := range params {
+		o.m = append(o.m, p.MustZerosLike(false))
+		o.v = append(o.v, p.MustZerosLike(false))
+	}
+	return o
+}
+
+// step applies one update at learning rate lr. Parameters without a
+// gradient (unused this step) are skipped.
+func (o *adamW) step(lr float64) {
+	o.steps++
+	bc1 := 1 - math.Pow(o.beta1, float64(o.steps))
+	bc2 := 1 - math.Pow(o.beta2, float64(o.steps))
+	s := scalars(1-o.beta1, 1-o.beta2, 1-lr*o.wd, math.Sqrt(bc2), o.eps, lr/bc1)
+	defer dropScalars(s)
+	a1, a2, decay, sqrtBC2, eps, stepSize := s[0], s[1], s[2], s[3], s[4], s[5]
+	models.NoGrad(func() {
+		for i, p := range o.params {
+			g := p.MustGrad(false)
+			if !g.MustDefined() {
+				g.MustDrop()
+				continue
+			}
+			o.m[i].MustLerp_(g, a1) // m ← β1·m + (1−β1)·g
+			g2 := g.MustSquare(true)
+			o.v[i].MustLerp_(g2, a2) // v ← β2·v + (1−β2)·g²
+			g2.MustDrop()
+			denom := o.v[i].MustSqrt(false).MustDivScalar(sqrtBC2, true).MustAddScalar(eps, true)
+			upd := o.m[i].MustDiv(denom, false).MustMulScalar(stepSize, true)
+			denom.MustDrop()
+			p.MustMulScalar_(decay)
+			p.MustSub_(upd)
+			upd.MustDrop()
+		}
+	})
+}
+
+func (o *adamW) drop() {
+	for i := range o.m {
+		o.m[i].MustDrop()
+		o.v[i].MustDrop()
+	}
+}
+
+// zeroGrad clears the gradients before a backward pass. (gotch's ZeroGrad
+// leaks the handle it reads the gradient through.)
+func zeroGrad(params []*ts.Tensor) {
+	for _, p := range params {
+		g := p.MustGrad(false)
+		if g.MustDefined() {
+			g.MustZero_()
+		}
+		g.MustDrop()
+	}
+}
+
+// clipGradNorm scales all gradients so their global L2 norm is at most max
+// and returns the norm before clipping. One host sync per call: the
+// per-parameter norms are stacked first.
+func clipGradNorm(params []*ts.Tensor, max float64) float64 {
+	var grads, norms []*ts.Tensor
+	for _, p := range params {
+		g := p.MustGrad(false)
+		if !g.MustDefined() {
+			g.MustDrop()
+			continue
+		}
+		grads = append(grads, g)
+		norms = append(norms, g.MustNorm(false))
+	}
+	defer func() {
+		for _, t := range append(grads, norms...) {
+			t.MustDrop()
+		}
+	}()
+	if len(grads) == 0 {
+		return 0
+	}
+	total := ts.MustStack(norms, 0).MustNorm(true).Float64Values(true)[0]
+	if max > 0 && total > max {
+		c := ts.FloatScalar(max / (total + 1e-6))
+		for _, g := range grads {
+			g.MustMulScalar_(c)
+		}
+		c.MustDrop()
+	}
+	return total
+}
+
+// ema keeps an exponential moving average of the parameters
+// (TRM models/ema.py: shadow ← rate·shadow + (1−rate)·param).
+type ema struct {
+	shadow []*ts.Tensor
+	rate   float64
+}
+
+func newEMA(params []*ts.Tensor, rate float64) *ema {
+	e := &ema{rate: rate}
+	models.NoGrad(func() {
+		for _, p := range params {
+			e.shadow = append(e.shadow, p.MustDetachCopy(false))
+		}
+	})
+	return e
+}
+
+func (e *ema) update(params []*ts.Tensor) {
+	w := ts.FloatScalar(1 - e.rate)
+	models.NoGrad(func() {
+		for i, p := range params {
+			e.shadow[i].MustLerp_(p, w)
+		}
+	})
+	w.MustDrop()
+}
+
+// swap exchanges the live parameters with the averaged ones; calling it
+// twice restores them. Evaluation runs between two swaps.
+func (e *ema) swap(params []*ts.Tensor) {
+	models.NoGrad(func() {
+		for i, p := range params {
+			tmp := p.MustDetachCopy(false)
+			p.Copy_(e.shadow[i])
+			e.shadow[i].Copy_(tmp)
+			tmp.MustDrop()
+		}
+	})
+}
+
+func (e *ema) drop() {
+	for _, t := range e.shadow {
+		t.MustDrop()
+	}
+}
+
+// learningRate is linear warm-up to the peak, then constant or cosine decay
+// to peak·lr_min_ratio (HRM pretrain.py cosine_schedule_with_warmup_lr_lambda;
+// lr_min_ratio = 1 makes it constant, the papers' setting).
+func learningRate(cfg experiments.TrainConfig, step int) float64 {
+	if step < cfg.Warmup {
+		return cfg.LR * float64(step+1) / float64(max(cfg.Warmup, 1))
+	}
+	if cfg.LRSchedule != "cosine" || cfg.Steps <= cfg.Warmup {
+		return cfg.LR
+	}
+	progress := float64(step-cfg.Warmup) / float64(cfg.Steps-cfg.Warmup)
+	return cfg.LR * (cfg.LRMin + (1-cfg.LRMin)*0.5*(1+math.Cos(math.Pi*progress)))
+}
+
+func scalars(v ...float64) []*ts.Scalar {
+	out := make([]*ts.Scalar, len(v))
+	for i, x := range v {
+		out[i] = ts.FloatScalar(x)
+	}
+	return out
+}
+
+func dropScalars(s []*ts.Scalar) {
+	for _, x := range s {
+		x.MustDrop()
+	}
+}
+
+// int64Tensor copies a Go slice to a tensor on device.
+func int64Tensor(v []int64, shape []int64, device gotch.Device) *ts.Tensor {
+	t := ts.MustOfSlice(v).MustView(shape, true)
+	if device != gotch.CPU {
+		t = t.MustTo(device, true)
+	}
+	return t
+}

@@ -1,0 +1,124 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"time"
+
+	"outerloop/experiments"
+	"outerloop/models"
+	"outerloop/tasks"
+)
+
+// Observer receives what a run produces. It has the method set of
+// harness.Recorder, so the harness passes its SQLite recorder straight in;
+// train never prints and never imports results.
+type Observer interface {
+	Metric(step int, name string, value float64)
+	Eval(step, loops int, name string, value float64)
+	Artifact(kind, path string) error
+	Checkpoint(step int)
+	Progress(step, total int, loss float64)
+}
+
+// Env is what a run gets besides its configuration.
+type Env struct {
+	Threads  int    // libtorch intra-op threads (0 = leave as is)
+	Dir      string // per-run folder: checkpoints live here
+	BaseDir  string // the grid file's folder, for relative task sources
+	CacheDir string // dataset cache ("" = none)
+	Observer Observer
+}
+
+// Info describes the linked libtorch, for run provenance.
+func Info() map[string]string { return models.Libtorch() }
+
+// Run trains one run and evaluates it, resuming from the checkpoint in
+// env.Dir when there is one. Cancelling ctx checkpoints and returns
+// ctx.Err(); a NaN loss returns an error naming the step.
+func Run(ctx context.Context, run experiments.RunSpec, env Env) error {
+	// libtorch's grad mode and gotch's error slot are thread-local.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	models.SetThreads(env.Threads)
+
+	device, err := models.ParseDevice(run.Train.Device)
+	if err != nil {
+		return fmt.Errorf("train.device: %w", err)
+	}
+	data, err := tasks.Build(run.Task, env.CacheDir, env.BaseDir)
+	if err != nil {
+		return err
+	}
+	models.Seed(run.Seed)
+	model, err := models.New(run.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, device)
+	if err != nil {
+		return err
+	}
+	defer model.Params.Drop()
+	if model.Puzzle != nil {
+		defer model.Puzzle.Drop()
+	}
+	e := newEngine(run, model, data, env.Observer)
+	defer e.drop()
+	if err := e.resume(env.Dir); err != nil {
+		return err
+	}
+	if e.step == 0 {
+		env.Observer.Metric(0, "parameters", float64(model.Count()))
+	}
+	return e.train(ctx, env.Dir)
+}
+
+// train is the loop: one flat sequence of phases per optimiser step.
+func (e *engine) train(ctx context.Context, dir string) error {
+	cfg := e.run.Train
+	log := newLogWindow()
+	start := time.Now()
+	for e.step < cfg.Steps {
+		// Stop: an interrupted run checkpoints so the next invocation resumes.
+		if ctx.Err() != nil {
+			e.wall += time.Since(start).Seconds()
+			if err := e.checkpoint(dir); err != nil {
+				return errors.Join(ctx.Err(), err)
+			}
+			return ctx.Err()
+		}
+		// Learning rate for this step (warm-up, then constant or cosine).
+		lr := learningRate(cfg, e.step)
+		// One segment on the supervision schedule, one optimiser update.
+		st := e.trainStep(lr)
+		e.step++
+		if math.IsNaN(st.loss) || math.IsInf(st.loss, 0) {
+			return fmt.Errorf("loss is %v at step %d (lr %.3g): the run diverged", st.loss, e.step, lr)
+		}
+		// Log: means over the window, every log_every steps.
+		log.add(st)
+		e.obs.Progress(e.step, cfg.Steps, st.loss)
+		if e.step%max(cfg.LogEvery, 1) == 0 || e.step == cfg.Steps {
+			e.log(log, lr, e.wall+time.Since(start).Seconds())
+			log = newLogWindow()
+		}
+		// Evaluate and checkpoint on their intervals.
+		if cfg.EvalEvery > 0 && e.step%cfg.EvalEvery == 0 && e.step < cfg.Steps {
+			e.evaluate()
+		}
+		if cfg.CheckpointEvery > 0 && e.step%cfg.CheckpointEvery == 0 && e.step < cfg.Steps {
+			e.wall += time.Since(start).Seconds()
+			start = time.Now()
+			if err := e.checkpoint(dir); err != nil {
+				return err
+			}
+		}
+	}
+	e.wall += time.Since(start).Seconds()
+	if err := e.checkpoint(dir); err != nil {
+		return err
+	}
+	e.evaluate()
+	e.obs.Metric(e.step, "wall_s", e.wall)
+	return nil
+}
