@@ -235,7 +235,7 @@ func (m *Model) heads(a *ts.Tensor) *Output {
 	logits := m.lmHead.forward(body)
 	body.MustDrop()
 	first := a.MustSelect(1, 0, false) // (B, D)
-	q := m.qHead.forward(first)         // (B, 2)
+	q := m.qHead.forward(first)        // (B, 2)
 	first.MustDrop()
 	out := &Output{
 		Logits:    logits,

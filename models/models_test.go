@@ -12,7 +12,6 @@ import (
 	"outerloop/experiments"
 )
 
-
 // tinyConfig is a model small enough to build in milliseconds.
 func tinyConfig(core string) experiments.ModelConfig {
 	c := experiments.DefaultModelConfig()

@@ -52,10 +52,10 @@ func newEngine(run experiments.RunSpec, m *models.Model, data *tasks.Dataset, ob
 	params := m.Params.Trainable()
 	e := &engine{
 		run: run, model: m, data: data, obs: obs,
-		device: m.Params.Device(),
-		params: params,
-		opt:    newAdamW(params, run.Train),
-		k:      newConstants(),
+		device:   m.Params.Device(),
+		params:   params,
+		opt:      newAdamW(params, run.Train),
+		k:        newConstants(),
 		haltHist: make([]float64, run.Train.Loops+1),
 	}
 	e.rng, e.pcg = newRNG(run.Seed)
