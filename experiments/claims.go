@@ -19,6 +19,10 @@ type Claim struct {
 	// At is the inference loop the metric is read at; 0 means each run's
 	// last (eval.loops).
 	At int
+	// AtTrainLoops (at = "train.loops") reads each run at the inference
+	// loop count it trained with (capped by its eval.loops): the fair
+	// point for comparing models trained with different loop counts.
+	AtTrainLoops bool
 	// IncreasesWith is a dotted key: the metric rises along it.
 	// "eval.loops" reads the inference-loop curve every run records.
 	IncreasesWith string
@@ -61,6 +65,9 @@ func (c Claim) Kind() string {
 
 // AtLoop returns the inference loop the claim reads run r at.
 func (c Claim) AtLoop(r RunSpec) int {
+	if c.AtTrainLoops {
+		return min(r.Train.Loops, r.Eval.Loops)
+	}
 	if c.At > 0 {
 		return c.At
 	}
@@ -157,7 +164,7 @@ func (cc *claimChecker) increasesWith(scope []RunSpec) {
 		return
 	}
 	if key == "eval.loops" {
-		if cc.c.At > 0 {
+		if cc.c.At > 0 || cc.c.AtTrainLoops {
 			cc.fail("at", cc.c.At, `does not apply: increases_with = "eval.loops" reads the whole inference-loop curve`)
 		}
 		for _, r := range scope {

@@ -443,3 +443,32 @@ func TestExpandEditedGrid(t *testing.T) {
 		t.Fatalf("Expand with a mistyped axis value: %v, want an error naming model.core", err)
 	}
 }
+
+func TestZipAllowsRepeatedValuesButNotRepeatedRuns(t *testing.T) {
+	runs := MustExpand(t, "name = \"t\"\n[[sweep.zip]]\n\"train.lr\" = [1e-3, 1e-3, 3e-3]\n\"train.loss\" = [\"stablemax\", \"softmax\", \"softmax\"]\n")
+	if len(runs) != 3 {
+		t.Fatalf("runs = %d, want 3", len(runs))
+	}
+	path := writeGrid(t, t.TempDir(), "grid.toml", "name = \"t\"\n[[sweep.zip]]\n\"train.lr\" = [1e-3, 1e-3]\n\"train.loss\" = [\"softmax\", \"softmax\"]\n")
+	_, err := Load(path, nil)
+	if err == nil || !strings.Contains(err.Error(), "repeats position 0") {
+		t.Fatalf("error = %v, want one about a repeated position", err)
+	}
+}
+
+func TestClaimAtTrainLoops(t *testing.T) {
+	g := MustLoadGrid(t, "name = \"t\"\nseeds = [1, 2, 3]\n[eval]\nloops = 8\n[sweep]\n\"train.loops\" = [1, 4, 16]\n[[expect]]\nmetric = \"exact_accuracy\"\nat = \"train.loops\"\nincreases_with = \"train.loops\"\n")
+	runs, err := g.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := g.Expect[0]
+	if !c.AtTrainLoops {
+		t.Fatal(`at = "train.loops" was not recorded`)
+	}
+	for _, r := range runs {
+		if got, want := c.AtLoop(r), min(r.Train.Loops, 8); got != want {
+			t.Fatalf("AtLoop(train.loops=%d) = %d, want %d", r.Train.Loops, got, want)
+		}
+	}
+}

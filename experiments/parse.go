@@ -200,7 +200,7 @@ func (p *fileParser) sweep(v any, md toml.MetaData) []Axis {
 	var axes []Axis
 	seen := map[string]string{}
 	for _, k := range keys {
-		if ax, ok := p.axis(k, "sweep."+k, flat[k], seen); ok {
+		if ax, ok := p.axis(k, "sweep."+k, flat[k], seen, true); ok {
 			axes = append(axes, ax)
 		}
 	}
@@ -252,9 +252,11 @@ func (p *fileParser) flattenTable(path string, table map[string]any, skip string
 }
 
 // axis checks one swept key: it must exist, be part of the run identity,
-// and list distinct values of its type. seen maps keys already swept in this
-// file to where, to reject duplicates between [sweep] and [[sweep.zip]].
-func (p *fileParser) axis(key, path string, v any, seen map[string]string) (Axis, bool) {
+// and list values of its type, distinct unless the axis is one key of a zip
+// group (there values repeat; zipGroup checks the tuples). seen maps keys
+// already swept in this file to where, to reject duplicates between [sweep]
+// and [[sweep.zip]].
+func (p *fileParser) axis(key, path string, v any, seen map[string]string, distinct bool) (Axis, bool) {
 	f, msg := lookup(key)
 	switch {
 	case key == seedKey:
@@ -290,7 +292,7 @@ func (p *fileParser) axis(key, path string, v any, seen map[string]string) (Axis
 			p.fail(elem, x, rule)
 			bad = true
 			continue
-		case slices.ContainsFunc(ax.Values, func(pt []any) bool { return equalValues(pt[0], val) }):
+		case distinct && slices.ContainsFunc(ax.Values, func(pt []any) bool { return equalValues(pt[0], val) }):
 			p.fail(elem, x, "is listed twice in the axis")
 			bad = true
 			continue
@@ -342,7 +344,7 @@ func (p *fileParser) zipGroup(path string, keys []string, flat map[string]any, s
 	ok := true
 	var lengths []string
 	for _, k := range keys {
-		ax, good := p.axis(k, path+"."+k, flat[k], seen)
+		ax, good := p.axis(k, path+"."+k, flat[k], seen, false)
 		if !good {
 			ok = false
 			continue
@@ -367,7 +369,15 @@ func (p *fileParser) zipGroup(path string, keys []string, flat map[string]any, s
 		}
 		return Axis{}, false
 	}
-	return group, true
+	for j, pt := range group.Values {
+		for i := range j {
+			if slices.EqualFunc(group.Values[i], pt, equalValues) {
+				p.fail(fmt.Sprintf("%s[%d]", path, j), pt, fmt.Sprintf("repeats position %d of the linked axes (%s): the runs would be the same", i, strings.Join(group.Keys, ", ")))
+				ok = false
+			}
+		}
+	}
+	return group, ok
 }
 
 func (p *fileParser) claims(v any) []Claim {
@@ -406,8 +416,10 @@ func (p *fileParser) claim(i int, t map[string]any) Claim {
 		case "at":
 			if n, ok := v.(int64); ok && n >= 1 && n <= 1<<20 {
 				c.At = int(n)
+			} else if v == "train.loops" {
+				c.AtTrainLoops = true
 			} else {
-				p.fail(kp, v, "must be an inference loop count ≥ 1 (leave it out for the last loop)")
+				p.fail(kp, v, `must be an inference loop count ≥ 1, or "train.loops" for each run's own training loop count (leave it out for the last loop)`)
 			}
 		case "increases_with":
 			c.IncreasesWith = p.str(kp, v)

@@ -126,3 +126,16 @@ func TestClipGradNormReturns(t *testing.T) {
 		t.Fatalf("gradient norm after clipping = %v, want 0.5", norm)
 	}
 }
+
+// BenchmarkOpOverhead measures one tiny gotch op end to end (cgo call,
+// libtorch dispatch, Go bookkeeping, free): the per-op cost the Go loop adds.
+func BenchmarkOpOverhead(b *testing.B) {
+	x := ts.MustOnes([]int64{1}, gotch.Float, gotch.CPU)
+	defer x.MustDrop()
+	one := ts.FloatScalar(1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x.MustAddScalar(one, false).MustDrop()
+	}
+}

@@ -255,12 +255,13 @@ func TestSegmentLeaksNothing(t *testing.T) {
 				c.Drop()
 			}
 			step()
+			runtime.GC() // finalizers of earlier tests may only lower the count
 			before := LiveTensors()
 			for i := 0; i < 5; i++ {
 				step()
 			}
-			if after := LiveTensors(); after != before {
-				t.Fatalf("live tensors %d → %d over 5 segments, want unchanged", before, after)
+			if after := LiveTensors(); after > before {
+				t.Fatalf("live tensors %d → %d over 5 segments, want no growth", before, after)
 			}
 		})
 	}

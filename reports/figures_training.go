@@ -12,15 +12,19 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// learningCurves makes one figure per logged training metric: the mean
-// across seeds per configuration with a min–max band. Failed runs are kept:
+// curveMetrics are the training metrics worth a learning curve; the rest
+// (learning rate, memory, throughput, counters) stay in the database.
+var curveMetrics = map[string]bool{"loss": true, "exact_accuracy": true, "token_accuracy": true, "halt_segments": true}
+
+// learningCurves makes one figure per training metric in curveMetrics: the
+// mean across seeds per configuration with a min–max band. Failed runs are kept:
 // a diverged run's curve is drawn up to its last finite value and the point
 // where it diverged is noted.
 func learningCurves(d Data) ([]Figure, error) {
 	metrics := map[string]bool{}
 	for _, r := range d.Runs {
 		for m, pts := range r.Curves {
-			if len(pts) > 0 {
+			if len(pts) > 0 && curveMetrics[m] {
 				metrics[m] = true
 			}
 		}

@@ -107,7 +107,9 @@ func claims(expect []experiments.Claim) []Claim {
 	out := make([]Claim, len(expect))
 	for i, c := range expect {
 		out[i] = Claim{Metric: c.Metric, IncreasesWith: c.IncreasesWith, Where: c.Where, Description: c.Description}
-		if c.At > 0 {
+		if c.AtTrainLoops {
+			out[i].At = "train.loops"
+		} else if c.At > 0 {
 			out[i].At = strconv.Itoa(c.At)
 		}
 		if c.Within != nil {

@@ -57,7 +57,9 @@ func stablemaxLogProbs(logits *ts.Tensor, k *constants) *ts.Tensor {
 	x := logits.MustTotype(gotch.Double, false)
 	pos := x.MustGe(k.zero, false)
 	above := x.MustAddScalar(k.one, false)
-	below := x.MustRsubScalar(k.one, true).MustReciprocal(true)
+	// Clamp before the x < 0 branch: where() does not select 1/(1 − x) at
+	// x = 1, but its backward would multiply 0 by ∞ and return NaN.
+	below := x.MustClampMax(k.zero, true).MustRsubScalar(k.one, true).MustReciprocal(true)
 	s := above.MustWhereSelf(pos, below, true)
 	pos.MustDrop()
 	below.MustDrop()

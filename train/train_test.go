@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sugarme/gotch"
@@ -98,10 +99,10 @@ func TestExplorationMinimum(t *testing.T) {
 }
 
 // engineFor builds a run's engine directly, for tests that step it.
-func engineFor(t *testing.T, r experiments.RunSpec) *engine {
+func engineFor(t testing.TB, r experiments.RunSpec, cacheDir ...string) *engine {
 	t.Helper()
 	lockThread()
-	data, err := tasks.Build(r.Task, "", "")
+	data, err := tasks.Build(r.Task, strings.Join(cacheDir, ""), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,5 +245,65 @@ func TestLearnsSudoku4(t *testing.T) {
 	// An untrained model fills 4×4 grids at chance: ~(1/4)^10 exact.
 	if acc < 0.2 {
 		t.Fatalf("exact accuracy %v after %d steps, want ≥ 0.2", acc, r.Train.Steps)
+	}
+}
+
+func TestAdamWMatchesItsDefinition(t *testing.T) {
+	lockThread()
+	cfg := experiments.DefaultTrainConfig()
+	cfg.Beta1, cfg.Beta2, cfg.WeightDecay = 0.9, 0.95, 0.1
+	p := ts.MustOfSlice([]float32{1, -2})
+	p.MustRequiresGrad_(true)
+	defer p.MustDrop()
+	o := newAdamW([]*ts.Tensor{p}, cfg)
+	defer o.drop()
+	// Reference in float64: loss = Σ c·p, so g = c at every step.
+	c := []float64{0.5, -3}
+	want := []float64{1, -2}
+	m, v := make([]float64, 2), make([]float64, 2)
+	const lr = 0.01
+	for step := 1; step <= 3; step++ {
+		zeroGrad(o.params)
+		w := ts.MustOfSlice([]float32{0.5, -3})
+		loss := p.MustMul(w, false).MustSum(gotch.Float, true)
+		loss.MustBackward()
+		loss.MustDrop()
+		w.MustDrop()
+		o.step(lr)
+		for i := range want {
+			m[i] = 0.9*m[i] + 0.1*c[i]
+			v[i] = 0.95*v[i] + 0.05*c[i]*c[i]
+			mh := m[i] / (1 - math.Pow(0.9, float64(step)))
+			vh := v[i] / (1 - math.Pow(0.95, float64(step)))
+			want[i] = want[i]*(1-lr*0.1) - lr*mh/(math.Sqrt(vh)+1e-8)
+		}
+		got := p.Float64Values()
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-6 {
+				t.Fatalf("step %d: p = %v, want %v", step, got, want)
+			}
+		}
+	}
+}
+
+func TestStablemaxGradientIsFiniteAtOne(t *testing.T) {
+	lockThread()
+	k := newConstants()
+	defer k.drop()
+	// A logit of exactly 1 made the unselected 1/(1 − x) branch infinite.
+	logits := ts.MustOfSlice([]float32{1, -1, 0, 2}).MustView([]int64{1, 1, 4}, true)
+	logits.MustRequiresGrad_(true)
+	defer logits.MustDrop()
+	labels := ts.MustOfSlice([]int64{3}).MustView([]int64{1, 1}, true)
+	defer labels.MustDrop()
+	loss := tokenLoss("stablemax", logits, labels, k)
+	loss.MustBackward()
+	loss.MustDrop()
+	g := logits.MustGrad(false)
+	defer g.MustDrop()
+	for i, v := range g.Float64Values() {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("gradient[%d] = %v at logits [1 -1 0 2]", i, v)
+		}
 	}
 }
