@@ -27,6 +27,11 @@ test: setup
 test-short: setup
     go test -count=1 -short ./...
 
+# The Slurm executor against a real single-node Slurm (installs slurm-wlm and
+# munge if missing; needs root). About 90 s.
+test-slurm: setup
+    OUTERLOOP_SLURM_TEST=1 go test -count=1 -timeout 10m -run 'Slurm|RunList|ParseElement|BatchScript|GPUsFor|ShellQuote' ./cmd/harness/ ./harness/
+
 # Small end-to-end grid: plan, train, evaluate, SQLite, HTML report.
 demo: build
     ./setup/demo.sh

@@ -39,11 +39,16 @@ type Submission struct {
 	Job   string // the array job id ("" when nothing was submitted)
 	Array string // the --array range, "0-5%2"
 	GPUs  int    // --gpus-per-task
-	// Where the grid stood: Total runs, Done before, InFlight in arrays
-	// still queued or running, Failed and not retried, Runs submitted now.
+	// Where the grid stood: Total runs, Done before, InFlight queued or
+	// running elsewhere (in an array, or under a live `harness run`),
+	// Failed and not retried, Runs submitted now.
 	Total, Done, InFlight, Failed, Runs int
 	// Collected is what merging the ended arrays' shards first brought in.
 	Collected CollectReport
+
+	ids       []string          // the grid's runs, in order
+	submitted []string          // the runs in the array
+	labels    map[string]string // their varying keys, for Summary
 }
 
 // Submit plans the grid in the main database, merges the shards of arrays
@@ -62,67 +67,18 @@ func (e *SlurmExecutor) submit(ctx context.Context, g *experiments.Grid, runs []
 	if _, err := exec.LookPath("sbatch"); err != nil {
 		return nil, fmt.Errorf("sbatch: %w", ErrNoSlurm)
 	}
-	if strings.ContainsAny(e.Dir, " \t\n") {
-		return nil, fmt.Errorf("slurm folder %q: #SBATCH lines cannot quote whitespace in paths", e.Dir)
-	}
-	ids, grid, planned, err := planGrid(g, runs)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.Store.Plan(ctx, grid, planned); err != nil {
-		return nil, err
-	}
-	sub := &Submission{Total: len(runs)}
-	if sub.Collected, err = Collect(ctx, e.Store, e.Dir, nil); err != nil {
-		return sub, err
-	}
-	if e.RetryFailed {
-		if _, err := e.Store.Requeue(ctx, ids, results.Failed); err != nil {
-			return sub, err
+	for _, p := range []string{absPath(e.Dir), absPath(e.Options.WorkDir)} {
+		if strings.ContainsAny(p, " \t\n") {
+			return nil, fmt.Errorf("folder %q: #SBATCH lines cannot quote whitespace in paths", p)
 		}
 	}
-	inFlight, err := e.inFlight(ctx)
+	sub, grid, err := e.prepare(ctx, g, runs)
 	if err != nil {
 		return sub, err
 	}
-	stored, err := e.Store.Runs(ctx, ids)
-	if err != nil {
+	list, history, cuda, err := e.pick(ctx, sub, grid, runs)
+	if err != nil || sub.Runs == 0 {
 		return sub, err
-	}
-	byID := make(map[string]results.Run, len(stored))
-	for _, r := range stored {
-		byID[r.ID] = r
-	}
-	keys, rows := VaryingTable(runs)
-	list := &RunList{Grid: grid, DB: absPath(e.Store.Path()), RunsDir: absPath(e.RunsDir), CacheDir: absPath(e.CacheDir)}
-	var history []int // list indexes of runs with earlier attempts
-	cuda := false
-	stale := time.Now().Add(-DefaultLeaseTimeout)
-	for i, spec := range runs {
-		r := byID[spec.ID]
-		switch {
-		case r.Status == results.Done:
-			sub.Done++
-			continue
-		case inFlight[r.ID]:
-			sub.InFlight++
-			continue
-		case r.Status == results.Failed:
-			sub.Failed++
-			continue
-		case r.Status == results.Running && r.Heartbeat.After(stale):
-			sub.InFlight++ // a live `harness run` holds it
-			continue
-		}
-		if r.Attempts > 0 {
-			history = append(history, len(list.Runs))
-		}
-		cuda = cuda || strings.HasPrefix(spec.Train.Device, "cuda")
-		list.Runs = append(list.Runs, ListedRun{ID: r.ID, Label: Label(keys, rows[i]), Threads: spec.Train.Threads, Config: r.Config})
-	}
-	sub.Runs = len(list.Runs)
-	if sub.Runs == 0 {
-		return sub, nil
 	}
 	if sub.Dir, err = newSubmissionDir(e.Dir, g.Name); err != nil {
 		return sub, err
@@ -132,8 +88,80 @@ func (e *SlurmExecutor) submit(ctx context.Context, g *experiments.Grid, runs []
 			return sub, err
 		}
 	}
+	return sub, e.sbatch(ctx, sub, list, cuda)
+}
+
+// prepare plans the grid in the main database, merges the shards of ended
+// arrays and, with RetryFailed, puts failed runs back to pending.
+func (e *SlurmExecutor) prepare(ctx context.Context, g *experiments.Grid, runs []experiments.RunSpec) (*Submission, results.Grid, error) {
+	ids, grid, planned, err := planGrid(g, runs)
+	if err != nil {
+		return nil, grid, err
+	}
+	if err := e.Store.Plan(ctx, grid, planned); err != nil {
+		return nil, grid, err
+	}
+	sub := &Submission{Total: len(runs), ids: ids, labels: map[string]string{}}
+	keys, rows := VaryingTable(runs)
+	for i, spec := range runs {
+		sub.labels[spec.ID] = Label(keys, rows[i])
+	}
+	if sub.Collected, err = Collect(ctx, e.Store, e.Dir, nil); err != nil {
+		return sub, grid, err
+	}
+	if e.RetryFailed {
+		if _, err := e.Store.Requeue(ctx, ids, results.Failed); err != nil {
+			return sub, grid, err
+		}
+	}
+	return sub, grid, nil
+}
+
+// pick lists the runs to submit, in grid order: not done, not failed, not
+// in an array still queued or running, not held by a live `harness run`.
+// history are the list indexes of runs with earlier attempts; cuda says
+// whether a listed run trains on a GPU.
+func (e *SlurmExecutor) pick(ctx context.Context, sub *Submission, grid results.Grid, runs []experiments.RunSpec) (list *RunList, history []int, cuda bool, err error) {
+	inFlight, err := e.inFlight(ctx)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	stored, err := e.Store.Runs(ctx, sub.ids)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	byID := make(map[string]results.Run, len(stored))
+	for _, r := range stored {
+		byID[r.ID] = r
+	}
+	list = &RunList{Grid: ListGrid(grid), DB: absPath(e.Store.Path()), RunsDir: absPath(e.RunsDir), CacheDir: absPath(e.CacheDir)}
+	stale := time.Now().Add(-DefaultLeaseTimeout)
+	for _, spec := range runs {
+		switch r := byID[spec.ID]; {
+		case r.Status == results.Done:
+			sub.Done++
+		case inFlight[r.ID], r.Status == results.Running && r.Heartbeat.After(stale):
+			sub.InFlight++
+		case r.Status == results.Failed:
+			sub.Failed++
+		default:
+			if r.Attempts > 0 {
+				history = append(history, len(list.Runs))
+			}
+			cuda = cuda || strings.HasPrefix(spec.Train.Device, "cuda")
+			list.Runs = append(list.Runs, ListedRun{ID: r.ID, Label: sub.labels[r.ID], Threads: spec.Train.Threads, Config: r.Config})
+			sub.submitted = append(sub.submitted, r.ID)
+		}
+	}
+	sub.Runs = len(list.Runs)
+	return list, history, cuda, nil
+}
+
+// sbatch writes the run list and the batch script into the submission
+// folder and submits the array.
+func (e *SlurmExecutor) sbatch(ctx context.Context, sub *Submission, list *RunList, cuda bool) error {
 	if err := WriteRunList(filepath.Join(sub.Dir, listFile), list); err != nil {
-		return sub, err
+		return err
 	}
 	o := e.Options
 	o.Harness, o.WorkDir = absPath(o.Harness), absPath(o.WorkDir)
@@ -141,18 +169,20 @@ func (e *SlurmExecutor) submit(ctx context.Context, g *experiments.Grid, runs []
 		o.CPUsPerTask = DefaultCPUsPerTask
 	}
 	sub.GPUs = gpusFor(o, cuda)
+	sub.Array = arrayRange(sub.Runs, o.ArrayParallelism)
 	script := filepath.Join(sub.Dir, scriptFile)
 	if err := writeFileAtomic(script, []byte(BatchScript(o, list, sub.Dir, sub.GPUs)), 0o755); err != nil {
-		return sub, fmt.Errorf("write batch script: %w", err)
+		return fmt.Errorf("write batch script: %w", err)
 	}
-	sub.Array = arrayRange(sub.Runs, o.ArrayParallelism)
-	if sub.Job, err = sbatch(ctx, script); err != nil {
-		return sub, err
+	job, err := sbatch(ctx, script)
+	if err != nil {
+		return err
 	}
-	if err := writeFileAtomic(filepath.Join(sub.Dir, jobFile), []byte(sub.Job+"\n"), 0o644); err != nil {
-		return sub, fmt.Errorf("record job %s: %w", sub.Job, err)
+	sub.Job = job
+	if err := writeFileAtomic(filepath.Join(sub.Dir, jobFile), []byte(job+"\n"), 0o644); err != nil {
+		return fmt.Errorf("record job %s: %w", job, err)
 	}
-	return sub, nil
+	return nil
 }
 
 // planGrid turns the expansion into what the store plans.
@@ -251,4 +281,10 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// DefaultSlurmDir is where submissions for the database at db go: slurm/
+// beside it.
+func DefaultSlurmDir(db string) string {
+	return filepath.Join(filepath.Dir(db), "slurm")
 }

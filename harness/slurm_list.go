@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"outerloop/experiments"
-	"outerloop/results"
 )
 
 // A Slurm submission is a folder beside the results database,
@@ -42,8 +41,8 @@ const runListVersion = 1
 // RunList is what a Slurm array trains: the grid and, in array-index
 // order, the runs left to do when it was submitted.
 type RunList struct {
-	Version int          `json:"version"`
-	Grid    results.Grid `json:"grid"`
+	Version int      `json:"version"`
+	Grid    ListGrid `json:"grid"`
 	// DB is the main results database (absolute); tasks never open it,
 	// collect merges into it.
 	DB string `json:"db"`
@@ -51,6 +50,14 @@ type RunList struct {
 	RunsDir  string      `json:"runs_dir"`
 	CacheDir string      `json:"cache_dir"`
 	Runs     []ListedRun `json:"runs"`
+}
+
+// ListGrid is the grid a run list comes from, as planned.
+type ListGrid struct {
+	Name        string `json:"name"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Path        string `json:"path"` // absolute; tasks resolve the grid's relative paths against its folder
 }
 
 // ListedRun is one array element's run.

@@ -1,5 +1,16 @@
 #!/usr/bin/env bash
-# The `just demo` path; grows with the harness (see README).
+# `just demo`: plan, train with progress, evaluate, write the SQLite results
+# and the HTML report, and print the report's path and the claim verdicts.
+# Rerunning resumes (finished runs are not trained again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-go test -count=1 -run 'TestTinyNetwork' -v ./models/
+db=${OUTERLOOP_DEMO_DB:-results/demo.db}
+grid=ablations/demo.toml
+
+echo "== plan: $grid"
+bin/harness plan --db "$db" "$grid"
+echo
+echo "== run (Ctrl-C stops cleanly; rerun to resume)"
+bin/harness run --db "$db" "$grid"
+echo
+echo "Open the report in a browser; 'bin/harness ls --db $db demo' lists the runs."

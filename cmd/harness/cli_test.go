@@ -92,8 +92,8 @@ func TestExitCodesForBadInput(t *testing.T) {
 		{[]string{"ls", "--db", filepath.Join(dir, "none.db")}, exitBadInput, "none.db"},
 		{[]string{"export", "--db", db, "--format", "parquet"}, exitBadInput, "parquet"},
 		{[]string{"merge", "a.db"}, exitBadInput, "-o MAIN.db"},
-		// A release build has no trainer yet: a plain failure, not bad input.
-		{[]string{"run", "--db", db, grid}, exitFailed, "training engine not built yet"},
+		// A run that cannot train (no GPU in this build) fails: exit 1, not bad input.
+		{[]string{"run", "--db", db, "--set", "train.device=cuda", grid}, exitFailed, "cuda"},
 	}
 	for _, tc := range tests {
 		code, _, stderr := cli(tc.args...)

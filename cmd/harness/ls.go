@@ -36,7 +36,10 @@ Without an argument, ls lists the grids in the results database with how
 many of their runs are in each status. With a grid name, it lists that
 grid's runs (its latest plan): short id, status, attempts, wall time, last
 checkpoint step, the values of the keys that vary, and the first line of
-the error of failed or interrupted runs.
+the error of failed or interrupted runs. Runs in Slurm arrays that are not
+collected yet show their array TASK and where they stand there: submitted,
+requeued, running (from squeue), or done, failed, interrupted or lost
+(from the ended task's shard).
 
 Examples:
   harness ls
@@ -97,18 +100,37 @@ func (c *LsCommand) runs(ctx context.Context, store *results.Store, grid string)
 		return badInputf("ls: no grid %q in %s (harness ls lists them)", grid, c.db)
 	}
 	keys, rows := varyingOfStored(runs)
+	// Runs in Slurm arrays not yet collected show where they stand there.
+	slurm, slurmErr := harness.SlurmStates(ctx, store, harness.DefaultSlurmDir(c.db))
+	task := ""
+	if len(slurm) > 0 {
+		task = "TASK\t"
+	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "ID\tSTATUS\tATTEMPTS\tWALL\tCHECKPOINT\t%s\tERROR\n", strings.Join(keys, "\t"))
+	fmt.Fprintf(tw, "ID\tSTATUS\t%sATTEMPTS\tWALL\tCHECKPOINT\t%s\tERROR\n", task, strings.Join(keys, "\t"))
 	for i, r := range runs {
+		status, ckptStep := string(r.Status), r.CheckpointStep
+		if st, ok := slurm[r.ID]; ok {
+			status, ckptStep = st.Status, max(ckptStep, st.CheckpointStep)
+		}
+		if task != "" {
+			status += "\t" + orDefault(slurm[r.ID].Task, "-")
+		}
 		ckpt := "-"
-		if r.CheckpointStep != results.NoCheckpoint {
-			ckpt = fmt.Sprint(r.CheckpointStep)
+		if ckptStep != results.NoCheckpoint {
+			ckpt = fmt.Sprint(ckptStep)
 		}
 		first, _, _ := strings.Cut(r.Error, "\n")
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", experiments.ShortID(r.ID), r.Status, r.Attempts,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", experiments.ShortID(r.ID), status, r.Attempts,
 			r.Wall.Round(100*time.Millisecond), ckpt, strings.Join(rows[i], "\t"), first)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if slurmErr != nil {
+		fmt.Fprintf(c.stdout, "(slurm arrays not shown: %v)\n", slurmErr)
+	}
+	return nil
 }
 
 // varyingOfStored decodes stored configs to find the keys that vary. A

@@ -33,8 +33,11 @@ var commands = []struct {
 	{"plan", "show a grid's runs and their status without training", func(o, e io.Writer) command { return &PlanCommand{stdout: o} }},
 	{"ls", "list grids, or the runs of one grid", func(o, e io.Writer) command { return &LsCommand{stdout: o} }},
 	{"show", "show one run: config, provenance, final metrics", func(o, e io.Writer) command { return &ShowCommand{stdout: o} }},
+	{"report", "write a grid's HTML report and print its claim verdicts", func(o, e io.Writer) command { return &ReportCommand{stdout: o} }},
 	{"export", "write runs, metrics and evals as CSV or JSON Lines", func(o, e io.Writer) command { return &ExportCommand{stdout: o} }},
 	{"merge", "fold result databases (shards) into one", func(o, e io.Writer) command { return &MergeCommand{stdout: o} }},
+	{"slurm", "Slurm arrays: collect their shards", func(o, e io.Writer) command { return &SlurmCommand{stdout: o} }},
+	{"run-one", "train one task of a Slurm array (the batch script calls it)", func(o, e io.Writer) command { return &RunOneCommand{stdout: o, stderr: e} }},
 	{"version", "print the versions of the harness and its training engine", func(o, e io.Writer) command { return &VersionCommand{stdout: o} }},
 }
 
@@ -126,6 +129,6 @@ Exit codes:
   0    success
   1    some runs failed (or the command itself failed)
   2    bad input: flags, arguments or the grid file
-  130  interrupted (Ctrl-C or SIGTERM); a second Ctrl-C exits at once
+  130  interrupted (Ctrl-C, SIGTERM, or SIGUSR1 in run-one); a second Ctrl-C exits at once
 `)
 }

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -30,12 +32,13 @@ type RunCommand struct {
 	runsDir      string
 	cacheDir     string
 	progress     string
+	slurm        slurmFlags
 }
 
 func (c *RunCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("run")
 	fs.StringVar(&c.db, "db", defaultDB, "results database, created on first use")
-	fs.IntVar(&c.jobs, "jobs", 1, "runs to train at once")
+	fs.IntVar(&c.jobs, "jobs", 0, "runs to train at once (0: one per CPU core for CPU grids, 1 when a run uses a GPU)")
 	fs.IntVar(&c.threads, "threads", 0, "libtorch threads per run (0: cores / jobs; a grid's train.threads wins)")
 	fs.Var(&c.sets, "set", "override a grid value, typed like the grid file (repeatable): --set train.steps=200")
 	fs.BoolVar(&c.retryFailed, "retry-failed", false, "train failed runs again (otherwise they are left failed)")
@@ -44,6 +47,7 @@ func (c *RunCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.runsDir, "runs-dir", "", "per-run folders for checkpoints and artifacts (default: runs/ beside the database)")
 	fs.StringVar(&c.cacheDir, "cache-dir", "", "dataset cache (default: cache/ beside the database)")
 	fs.StringVar(&c.progress, "progress", "auto", "progress display: live (redrawn in place), lines (one per event), off; auto: live on a terminal")
+	c.slurm.register(fs)
 	return fs
 }
 
@@ -66,11 +70,18 @@ database and grid; each run is trained by one of them.
 A run that fails, produces a NaN loss or panics is marked failed with its
 reason and the others go on; the exit code is then 1.
 
+With --executor slurm the runs left to do are submitted as one Slurm job
+array instead (docs/cluster.md): each task trains one run into its own
+shard database beside the main one, and 'harness slurm collect' (or
+--wait) merges them. Rerunning submits only what is neither done nor
+still queued or running.
+
 Examples:
   harness run ablations/outer-loop.toml
   harness run --jobs 2 ablations/outer-loop.toml
   harness run --set train.steps=50 --set eval.loops=4 ablations/outer-loop.toml   # a quick smoke test
   harness run --retry-failed --db /scratch/me/outer.db ablations/outer-loop.toml
+  harness run --executor slurm --partition gpu --time 4:00:00 --array-parallelism 8 --db /shared/me/outer.db ablations/outer-loop.toml
 `)
 }
 
@@ -84,16 +95,25 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return badInputf("run: want one grid file, got %d arguments\nrun 'harness run --help' for usage", len(pos))
 	}
-	if c.jobs < 1 || c.threads < 0 || c.leaseTimeout <= 0 {
-		return badInputf("run: --jobs must be ≥ 1, --threads ≥ 0 and --lease-timeout > 0")
+	if err := c.slurm.check(fs); err != nil {
+		return err
+	}
+	if c.jobs < 0 || c.threads < 0 || c.leaseTimeout <= 0 {
+		return badInputf("run: --jobs and --threads must be ≥ 0 and --lease-timeout > 0")
 	}
 	g, runs, err := loadGrid(pos[0], c.sets)
 	if err != nil {
 		return err
 	}
+	if c.slurm.executor == "slurm" {
+		return c.runSlurm(ctx, g, runs)
+	}
 	trainer, err := newTrainer()
 	if err != nil {
 		return err
+	}
+	if c.jobs == 0 {
+		c.jobs = defaultJobs(runs)
 	}
 	store, err := openStore(ctx, c.db)
 	if err != nil {
@@ -111,7 +131,30 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	sum, err := sched.Run(ctx, g, runs)
 	closeObs()
 	c.summarize(g, sum)
+	// The report is refreshed whenever the grid was run to its end, failed
+	// runs included (they are listed in it); an interrupted grid has none.
+	if ctx.Err() == nil {
+		path, rep, rerr := writeGridReport(ctx, store, g, c.db)
+		if rerr != nil {
+			return errors.Join(err, fmt.Errorf("write report: %w", rerr))
+		}
+		printVerdicts(c.stdout, path, rep)
+	}
 	return err
+}
+
+// defaultJobs is one run per core on CPU: the CPU-scale models are too
+// small for libtorch's intra-op threads to pay (two threads on one 4×4
+// Sudoku run were slower than one, and spin-waiting OpenMP threads collapse
+// under oversubscription), so cores are better spent on separate runs. A
+// grid with a GPU run trains one run at a time.
+func defaultJobs(runs []experiments.RunSpec) int {
+	for _, r := range runs {
+		if r.Train.Device != "cpu" {
+			return 1
+		}
+	}
+	return max(1, min(runtime.NumCPU(), len(runs)))
 }
 
 // loadGrid loads and expands a grid file; its errors are bad input.
