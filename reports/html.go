@@ -249,12 +249,9 @@ func fmtNum(v float64) string {
 
 func fmtPValue(p float64) string {
 	if math.IsNaN(p) {
-		return "—"
+		return "p = —"
 	}
-	if p < 0.0001 {
-		return "< 0.0001"
-	}
-	return strconv.FormatFloat(p, 'g', 2, 64)
+	return fmtP(p)
 }
 
 func fmtCI(lo, hi float64) string {

@@ -37,7 +37,7 @@ fetch_wheel_libtorch() {
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/outerloop-wheel.XXXXXX")
   trap 'rm -rf "$tmp"' RETURN
   say "downloading torch==$torch_version (manylinux x86_64 wheel, ~670 MB) and the CUDA runtime/CUPTI wheels (~15 MB) from PyPI"
-  python3 -m pip download --quiet --no-deps --only-binary=:all: \
+  python3 -m pip download --progress-bar on --no-deps --only-binary=:all: \
     --platform manylinux1_x86_64 --python-version 3.11 --implementation cp \
     -d "$tmp" "torch==$torch_version" "${cuda_wheels[@]}" \
     || die "pip could not download torch==$torch_version from PyPI (see the message above); or set LIBTORCH to a libtorch 2.1 tree"
@@ -155,4 +155,19 @@ if [ "$(cat "$dst/.outerloop-stamp" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" >"$dst/.outerloop-stamp"
 fi
 printf 'LIBTORCH=%s\nTORCH_VERSION=%s\nCXX11_ABI=%s\nCUDA=%s\n' "$libtorch" "$version" "$abi" "$cuda" >"$root/third_party/libtorch.env"
+
+# Compile gotch's C++ wrapper now, with a heartbeat, rather than let the
+# first `go build` sit silent for minutes; the Go build cache keeps it.
+case " ${GOFLAGS:-} " in *" -trimpath "*) ;; *) export GOFLAGS="${GOFLAGS:-} -trimpath" ;; esac
+pkgs=(github.com/sugarme/gotch/ts github.com/sugarme/gotch/nn github.com/sugarme/gotch/rt)
+if [ "$(cd "$root" && go list -f '{{.Stale}}' "${pkgs[0]}" 2>/dev/null)" != false ]; then
+  say "compiling gotch's libtorch wrapper (one time, about 4 minutes on 2 cores)"
+  start=$SECONDS
+  ( while sleep 30; do say "  still compiling ($((SECONDS - start)) s)"; done ) &
+  ticker=$!
+  trap 'kill $ticker 2>/dev/null' EXIT
+  (cd "$root" && go build "${pkgs[@]}") || die "compiling gotch failed (see above)"
+  kill $ticker 2>/dev/null
+  say "compiled in $((SECONDS - start)) s"
+fi
 say "ready: libtorch $version at $libtorch (ABI=$abi, CUDA=$cuda); gotch patched in third_party/gotch"

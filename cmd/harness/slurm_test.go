@@ -341,15 +341,7 @@ func shardRun(t *testing.T, path string) results.Run {
 	if _, err := os.Stat(path); err != nil {
 		return results.Run{CheckpointStep: results.NoCheckpoint}
 	}
-	s, err := results.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	runs, err := s.GridRuns(context.Background(), "cli")
-	if err != nil {
-		t.Fatal(err)
-	}
+	runs := gridRuns(t, path)
 	if len(runs) != 1 {
 		return results.Run{CheckpointStep: results.NoCheckpoint}
 	}
