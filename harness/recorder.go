@@ -99,6 +99,11 @@ func (r *recorder) Checkpoint(step int) {
 	r.flush()
 }
 
+// Flush writes the rows recorded so far. The trainer calls it before it
+// writes a checkpoint, so a crash can lose only the steps after the
+// checkpoint it will resume from, which the resumed run logs again.
+func (r *recorder) Flush() { r.flush() }
+
 // Progress feeds the live view. It also flushes rows older than
 // flushEvery, so a run that logs rarely still reaches the database soon.
 func (r *recorder) Progress(step, total int, loss float64) {

@@ -28,6 +28,7 @@ type Recorder interface {
 	Eval(step, loops int, name string, value float64)
 	Artifact(kind, path string) error
 	Checkpoint(step int)                    // a checkpoint at step is on disk
+	Flush()                                 // write what was recorded so far (called before a checkpoint)
 	Progress(step, total int, loss float64) // for the live view
 }
 

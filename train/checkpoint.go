@@ -85,6 +85,9 @@ func (e *engine) checkpoint(dir string) error {
 	if dir == "" {
 		return nil
 	}
+	// Everything logged up to this step reaches the database before the
+	// checkpoint exists: a resumed run re-logs only the steps after it.
+	e.obs.Flush()
 	name := fmt.Sprintf("ckpt-%08d.pt", e.step)
 	path := filepath.Join(dir, name)
 	if err := ts.SaveMultiNew(e.named(), path+".tmp"); err != nil {

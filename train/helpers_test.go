@@ -47,6 +47,7 @@ func (o *memObserver) Eval(step, loops int, name string, v float64) {
 
 func (o *memObserver) Artifact(kind, path string) error { return nil }
 func (o *memObserver) Checkpoint(step int)              { o.checkpoints = append(o.checkpoints, step) }
+func (o *memObserver) Flush()                           {}
 func (o *memObserver) Progress(step, total int, loss float64) {
 	o.losses = append(o.losses, loss)
 }

@@ -21,6 +21,7 @@ type Observer interface {
 	Eval(step, loops int, name string, value float64)
 	Artifact(kind, path string) error
 	Checkpoint(step int)
+	Flush()
 	Progress(step, total int, loss float64)
 }
 

@@ -82,7 +82,7 @@ func TestExitCodesForBadInput(t *testing.T) {
 		{nil, exitBadInput, ""},
 		{[]string{"frobnicate"}, exitBadInput, "unknown command"},
 		{[]string{"run"}, exitBadInput, "want one grid file"},
-		{[]string{"run", "--jobs", "0", grid}, exitBadInput, "--jobs"},
+		{[]string{"run", "--jobs", "-1", grid}, exitBadInput, "--jobs"},
 		{[]string{"run", "--nope", grid}, exitBadInput, "flag provided but not defined: -nope"},
 		{[]string{"run", "--set", "train.steps", grid}, exitBadInput, "want key=value"},
 		{[]string{"run", filepath.Join(dir, "missing.toml")}, exitBadInput, "missing.toml"},

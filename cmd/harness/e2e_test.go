@@ -13,7 +13,7 @@ import (
 )
 
 // realGrid is a tiny grid trained by the real engine (gotch): two runs that
-// checkpoint every 40 steps.
+// checkpoint every 100 steps.
 const realGrid = `name = "cli"
 seeds = [1]
 [[expect]]
@@ -31,10 +31,10 @@ hidden = 32
 heads = 2
 layers = 1
 [train]
-steps = 240
+steps = 800
 batch = 16
-checkpoint_every = 40
-log_every = 20
+checkpoint_every = 100
+log_every = 50
 halting = "off"
 [eval]
 loops = 2
@@ -56,7 +56,7 @@ func TestRealTrainingSurvivesKill9(t *testing.T) {
 	first := startHarness(t, "", "run", "--db", db, "--jobs", "1", grid)
 	until(t, db, first, "a checkpoint mid-run", func(runs []results.Run) bool {
 		for _, r := range runs {
-			if r.Status == results.Running && r.CheckpointStep >= 40 {
+			if r.Status == results.Running && r.CheckpointStep >= 100 {
 				return true
 			}
 		}
@@ -100,8 +100,8 @@ func TestRealTrainingSurvivesKill9(t *testing.T) {
 				steps[x.Step] = true
 			}
 		}
-		if len(steps) != 12 { // every 20th step of 240, each exactly once
-			t.Fatalf("run %s has loss at %d distinct steps, want 12", r.ID, len(steps))
+		if len(steps) != 16 { // every 50th step of 800, each exactly once
+			t.Fatalf("run %s (attempts %d) has loss at steps %v, want every 50th of 800", r.ID, r.Attempts, steps)
 		}
 	}
 	out := second.output()

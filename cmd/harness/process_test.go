@@ -67,7 +67,8 @@ func (p *proc) output() string {
 	return p.out.String()
 }
 
-// startHarness starts the binary with the test trainer spec.
+// startHarness starts the binary with the test trainer spec, or with the
+// real trainer when spec is "".
 func startHarness(t *testing.T, trainer string, args ...string) *proc {
 	t.Helper()
 	if testing.Short() {
@@ -78,7 +79,10 @@ func startHarness(t *testing.T, trainer string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	p := &proc{cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), "OUTERLOOP_TEST_TRAINER="+trainer)
+	p.cmd.Env = os.Environ()
+	if trainer != "" { // "" trains for real, with gotch
+		p.cmd.Env = append(p.cmd.Env, "OUTERLOOP_TEST_TRAINER="+trainer)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -260,11 +264,11 @@ func TestSigintMarksRunsInterrupted(t *testing.T) {
 
 func TestSecondSigintExitsAtOnce(t *testing.T) {
 	dir := t.TempDir()
-	grid := writeGrid(t, dir, "[1]", 4000)
+	grid := writeGrid(t, dir, "[1]", 100000) // never ends by itself
 	db := filepath.Join(dir, "results.db")
 	// A stubborn trainer ignores cancellation: the first Ctrl-C cannot
 	// stop it, the second must.
-	p := startHarness(t, "fake,delay=5ms,stubborn", "run", "--progress", "lines", "--db", db, grid)
+	p := startHarness(t, "fake,delay=5ms,stubborn", "run", "--jobs", "1", "--progress", "lines", "--db", db, grid)
 	until(t, db, p, "a run started", func(runs []results.Run) bool { return count(runs, results.Running, results.NoCheckpoint) == 1 })
 	p.cmd.Process.Signal(os.Interrupt)
 	time.Sleep(300 * time.Millisecond)
