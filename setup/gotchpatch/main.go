@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 func main() {
@@ -23,19 +25,24 @@ func main() {
 	flag.IntVar(&cfg.ABI, "abi", 0, "value of _GLIBCXX_USE_CXX11_ABI libtorch was built with")
 	flag.BoolVar(&cfg.CUDA, "cuda", false, "link libtorch_cuda")
 	flag.StringVar(&cfg.Version, "version", "", "libtorch version, recorded in run provenance")
+	skip := flag.String("skip", "", "comma-separated fix ids to leave out, to check each fix's test fails without it (never for real builds)")
 	flag.Parse()
 	if *dir == "" || cfg.Libtorch == "" {
 		fmt.Fprintln(os.Stderr, "gotchpatch: -dir and -libtorch are required")
 		os.Exit(2)
 	}
-	if err := run(*dir, cfg); err != nil {
+	if err := run(*dir, cfg, strings.Split(*skip, ",")); err != nil {
 		fmt.Fprintf(os.Stderr, "gotchpatch: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, cfg libConfig) error {
+func run(dir string, cfg libConfig, skip []string) error {
 	for _, f := range fixes {
+		if slices.Contains(skip, f.id) {
+			fmt.Printf("  SKIPPED %-24s %s\n", f.file, f.name)
+			continue
+		}
 		path := filepath.Join(dir, f.file)
 		src, err := os.ReadFile(path)
 		if err != nil {

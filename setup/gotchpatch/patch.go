@@ -10,6 +10,7 @@ import (
 // expects to change, so a different upstream file fails setup loudly instead of
 // building an unpatched library.
 type fix struct {
+	id    string                         // short name, for -skip
 	file  string                         // path inside the module
 	name  string                         // what it repairs, for the log
 	apply func(src string) (string, int) // returns the new source and the sites changed
@@ -19,16 +20,16 @@ type fix struct {
 // fixes lists every transformation, in the order they are applied.
 // gotch.md §1.3 and §7 describe the bugs.
 var fixes = []fix{
-	{"ts/tensor.go", "drop the 100 KB bigStruct allocated per tensor", dropBigStruct, exactly(1)},
-	{"ts/tensor-generated.go", "size and free the C result buffers", freeResultBuffers, atLeast(2400)},
-	{"ts/tensor-generated.go", "free the old handle after in-place ops", freeInplaceHandle, atLeast(250)},
-	{"ts/patch.go", "size and free the C result buffers", freeResultBuffers, atLeast(4)},
-	{"ts/patch.go", "free C tensor arrays returned by split-like ops", freeTensorArrays, atLeast(5)},
-	{"ts/tensor.go", "size and free the C result buffers", freeResultBuffers, atLeast(2)},
-	{"ts/tensor.go", "drop the float64 copy made by Float64Values", dropValuesCopy, exactly(1)},
-	{"nn/optimizer.go", "remove the re-entrant lock in ClipGradNorm", unlockClipGradNorm, exactly(1)},
-	{"libtch/c-generated.go", "accept empty slices for optional list arguments", emptySliceData, atLeast(900)},
-	{"libtch/c-generated.go", "free the C copies of string arguments", freeCStrings, atLeast(100)},
+	{"bigstruct", "ts/tensor.go", "drop the 100 KB bigStruct allocated per tensor", dropBigStruct, exactly(1)},
+	{"buffers", "ts/tensor-generated.go", "size and free the C result buffers", freeResultBuffers, atLeast(2400)},
+	{"inplace", "ts/tensor-generated.go", "free the old handle after in-place ops", freeInplaceHandle, atLeast(250)},
+	{"buffers", "ts/patch.go", "size and free the C result buffers", freeResultBuffers, atLeast(4)},
+	{"arrays", "ts/patch.go", "free C tensor arrays returned by split-like ops", freeTensorArrays, atLeast(5)},
+	{"buffers", "ts/tensor.go", "size and free the C result buffers", freeResultBuffers, atLeast(2)},
+	{"values", "ts/tensor.go", "drop the float64 copy made by Float64Values", dropValuesCopy, exactly(1)},
+	{"clip", "nn/optimizer.go", "remove the re-entrant lock in ClipGradNorm", unlockClipGradNorm, exactly(1)},
+	{"slices", "libtch/c-generated.go", "accept empty slices for optional list arguments", emptySliceData, atLeast(900)},
+	{"strings", "libtch/c-generated.go", "free the C copies of string arguments", freeCStrings, atLeast(100)},
 }
 
 func exactly(n int) func(int) error {
