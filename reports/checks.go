@@ -221,7 +221,9 @@ func (r Rules) decideWithin(t TestResult, delta float64) TestResult {
 	case (e.Hi-e.Lo)/2 >= delta:
 		return decided(t, Inconclusive, fmt.Sprintf("%s is wider than ±%g, so equivalence cannot be shown whatever the mean: more seeds needed", ci, delta))
 	}
-	return decided(t, NotReproduced, fmt.Sprintf("%s reaches beyond ±%g (TOST %s)", ci, delta, fmtP(t.P)))
+	// The interval straddles a bound: equivalence is not shown, and neither
+	// is a difference larger than delta.
+	return decided(t, Inconclusive, fmt.Sprintf("%s reaches beyond ±%g but is not outside it (TOST %s): neither equivalence nor a larger difference is shown; more seeds would decide", ci, delta, fmtP(t.P)))
 }
 
 func (r Rules) decideGreater(t TestResult, margin float64) TestResult {
@@ -233,8 +235,10 @@ func (r Rules) decideGreater(t TestResult, margin float64) TestResult {
 		return decided(t, Inconclusive, "no standard error for the difference")
 	case t.P <= r.Alpha:
 		return decided(t, Reproduced, fmt.Sprintf("%s > %g (%s)", ci, margin, fmtP(t.P)))
+	case e.PLess(margin) <= r.Alpha:
+		return decided(t, NotReproduced, fmt.Sprintf("%s: A − B is shown to be below %g (one-sided p = %.2g the other way)", ci, margin, e.PLess(margin)))
 	}
-	return decided(t, NotReproduced, fmt.Sprintf("%s: not shown to exceed %g (%s)", ci, margin, fmtP(t.P)))
+	return decided(t, Inconclusive, fmt.Sprintf("%s: not shown to exceed %g, nor to fall below it (%s); more seeds would decide", ci, margin, fmtP(t.P)))
 }
 
 // effect estimates mean(a) − mean(b), paired through key when at least

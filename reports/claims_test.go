@@ -98,6 +98,10 @@ func TestCheck(t *testing.T) {
 	noisy := func(core string, loops int, seed int64) float64 {
 		return 0.5 + noise(seed, loops+len(core)*31, 0.3)
 	}
+	// edge: hrm ahead by about delta, so the interval straddles +delta.
+	edge := func(core string, loops int, seed int64) float64 {
+		return 0.5 + noise(seed, loops, 0.01) + map[string]float64{"hrm": 0.05}[core] + noise(seed, loops+len(core)*17, 0.02)
+	}
 	falling := func(core string, loops int, seed int64) float64 { return 0.9 - rising(core, loops, seed) }
 	tests := []struct {
 		name   string
@@ -144,7 +148,9 @@ func TestCheck(t *testing.T) {
 			within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "has 2 usable runs of 2 (need 3), and 2 runs pair up", 1, 0,
 		},
 		{"greater holds", loopsGrid(loops4, both, seeds3, hrmAhead), greater("model.core=hrm", "model.core=transformer", 0.1), DefaultRules(), Reproduced, "> 0.1", 1, 0},
-		{"greater reversed", loopsGrid(loops4, both, seeds3, hrmAhead), greater("model.core=transformer", "model.core=hrm", 0), DefaultRules(), NotReproduced, "not shown to exceed 0", 1, 0},
+		{"greater reversed", loopsGrid(loops4, both, seeds3, hrmAhead), greater("model.core=transformer", "model.core=hrm", 0), DefaultRules(), NotReproduced, "shown to be below 0", 1, 0},
+		{"greater undecided", loopsGrid([]int{1}, both, seeds3, edge), greater("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "nor to fall below it", 1, 0},
+		{"interval straddles delta: within inconclusive", loopsGrid(loops4, both, seeds3, edge), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "is not outside it", 1, 0},
 		{"greater, two seeds", loopsGrid([]int{1}, both, seeds2, hrmAhead), greater("model.core=hrm", "model.core=transformer", 0), DefaultRules(), Inconclusive, "need 3", 1, 0},
 		{
 			"greater, unpaired seeds use Welch",

@@ -185,16 +185,16 @@ func (e *engine) refill() {
 	if e.run.Train.Schedule == "same-batch" && s.batchSeg > 0 && !s.halted[0] {
 		return // the batch is still being refined
 	}
-	any := false
+	drew := false
 	for i, h := range s.halted {
 		if !h {
 			continue
 		}
-		any = true
+		drew = true
 		s.pids[i] = e.data.Train.Draw(e.rng, s.inputs[i*s.L:(i+1)*s.L], s.labels[i*s.L:(i+1)*s.L])
 		s.segments[i], s.halted[i] = 0, false
 	}
-	if !any {
+	if !drew {
 		return
 	}
 	s.batchSeg = 0
@@ -264,11 +264,11 @@ func (e *engine) decideHalting(out *models.Output) {
 		return
 	}
 	for i := 0; i < s.B; i++ {
-		min := 1
+		least := 1
 		if cfg.Halting != "off" {
-			min = e.explorationMinimum() // drawn every step, as HRM does
+			least = e.explorationMinimum() // drawn every step, as HRM does
 		}
-		h := s.segments[i] >= cfg.Loops || (signal(i) && s.segments[i] >= min)
+		h := s.segments[i] >= cfg.Loops || (signal(i) && s.segments[i] >= least)
 		s.halted[i] = h
 		if h {
 			e.haltHist[s.segments[i]]++
