@@ -27,8 +27,7 @@ test: setup
 test-short: setup
     go test -count=1 -short ./...
 
-# The Slurm executor against a real single-node Slurm (installs slurm-wlm and
-# munge if missing; needs root). About 90 s.
+# Slurm executor against a real single-node Slurm (installs it; root). ~90 s.
 test-slurm: setup
     OUTERLOOP_SLURM_TEST=1 go test -count=1 -timeout 10m -run 'Slurm|RunList|ParseElement|BatchScript|GPUsFor|ShellQuote' ./cmd/harness/ ./harness/
 
@@ -36,9 +35,11 @@ test-slurm: setup
 demo: build
     ./setup/demo.sh
 
-# Benchmarks: throughput, per-op overhead, memory, ingest and generation rates.
+# Benchmarks: op overhead, throughput per core, memory, ingest, generation.
 bench: setup
-    go test -run '^$' -bench . -benchtime 1x -count 1 ./models/ ./train/ ./results/ ./tasks/ 2>&1 | grep -v '^goos\|^goarch\|^pkg\|^cpu'
+    go test -run '^$' -bench 'OpOverhead' -benchtime 20000x ./models/ | grep -E '^Benchmark'
+    go test -run '^$' -bench . -benchtime 1x -timeout 30m ./train/ | grep -E '^Benchmark|^memory'
+    go test -run '^$' -bench . ./results/ ./tasks/ | grep -E '^Benchmark'
 
 # Format the Go sources.
 fmt:

@@ -36,7 +36,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			for i := 0; i < 3; i++ { // warm-up
 				e.trainStep(1e-4)
 			}
-			const steps = 20
+			const steps = 10
 			start := time.Now()
 			for i := 0; i < b.N*steps; i++ {
 				e.trainStep(1e-4)
