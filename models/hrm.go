@@ -24,8 +24,8 @@ func newHRM(p *Params, cfg experiments.ModelConfig, s blockShape) *hrm {
 		L: newStack(p, "L", cfg.LLayers, s),
 		// Drawn once from a truncated normal, std 1, registered as buffers:
 		// fixed, broadcast to every position on reset (HRM H_init/L_init).
-		hInit:   p.buffer("z_H_init", truncNormal([]int64{1, 1, s.hidden}, 1, p.device)),
-		lInit:   p.buffer("z_L_init", truncNormal([]int64{1, 1, s.hidden}, 1, p.device)),
+		hInit:   p.buffer("z_H_init", p.truncNormal([]int64{1, 1, s.hidden}, 1)),
+		lInit:   p.buffer("z_L_init", p.truncNormal([]int64{1, 1, s.hidden}, 1)),
 		hCycles: cfg.HCycles,
 		lCycles: cfg.LCycles,
 		shape:   s,

@@ -20,7 +20,7 @@ type linear struct {
 }
 
 func newLinear(p *Params, name string, in, out int64, bias bool) linear {
-	l := linear{w: p.param(name+".weight", truncNormal([]int64{out, in}, 1/math.Sqrt(float64(in)), p.device))}
+	l := linear{w: p.param(name+".weight", p.truncNormal([]int64{out, in}, 1/math.Sqrt(float64(in))))}
 	if bias {
 		l.b = p.param(name+".bias", ts.MustZeros([]int64{out}, gotch.Float, p.device))
 	}

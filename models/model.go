@@ -68,15 +68,16 @@ type core interface {
 	callFLOPs(m *Model) float64
 }
 
-// New builds the model a run configuration asks for, on device.
-func New(cfg experiments.ModelConfig, shape Shape, device gotch.Device) (*Model, error) {
+// New builds the model a run configuration asks for, on device, with
+// initial weights drawn from seed.
+func New(cfg experiments.ModelConfig, shape Shape, device gotch.Device, seed int64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}
 	if shape.Vocab < 2 || shape.SeqLen < 1 {
 		return nil, fmt.Errorf("model shape: vocab %d and seq_len %d must be ≥ 2 and ≥ 1", shape.Vocab, shape.SeqLen)
 	}
-	p := NewParams(device)
+	p := NewParams(device, seed)
 	d := int64(cfg.Hidden)
 	m := &Model{
 		Config:     cfg,
@@ -89,9 +90,9 @@ func New(cfg experiments.ModelConfig, shape Shape, device gotch.Device) (*Model,
 		halfSqrt2:  ts.FloatScalar(1 / math.Sqrt2),
 	}
 	// Token embedding: std 1/√D, scaled by √D in forward (HRM embed_scale).
-	m.embed = p.param("embed_tokens", truncNormal([]int64{int64(shape.Vocab), d}, 1/math.Sqrt(float64(d)), device))
+	m.embed = p.param("embed_tokens", p.truncNormal([]int64{int64(shape.Vocab), d}, 1/math.Sqrt(float64(d))))
 	if cfg.Pos == "learned" {
-		m.pos = p.param("embed_pos", truncNormal([]int64{m.seq, d}, 1/math.Sqrt(float64(d)), device))
+		m.pos = p.param("embed_pos", p.truncNormal([]int64{m.seq, d}, 1/math.Sqrt(float64(d))))
 	}
 	if cfg.PuzzleEmbLen > 0 {
 		m.Puzzle = newPuzzleEmbedding(max(shape.PuzzleIDs, 1), d)

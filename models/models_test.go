@@ -27,8 +27,7 @@ func mustNew(t testing.TB, cfg experiments.ModelConfig, shape Shape) *Model {
 	// Grad mode is thread-local (gotch.md §1.4); a test goroutine that
 	// exits locked takes its thread with it.
 	runtime.LockOSThread()
-	Seed(1)
-	m, err := New(cfg, shape, gotch.CPU)
+	m, err := New(cfg, shape, gotch.CPU, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

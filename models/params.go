@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 
 	"github.com/sugarme/gotch"
@@ -16,15 +17,20 @@ import (
 // sleeps a second per call (gotch.md §4.4).
 type Params struct {
 	device  gotch.Device
+	rng     *rand.Rand // initial values; per model, see NewParams
 	names   []string
 	tensors []*ts.Tensor
 	train   []bool
 	index   map[string]int
 }
 
-// NewParams returns an empty registry for tensors on device.
-func NewParams(device gotch.Device) *Params {
-	return &Params{device: device, index: map[string]int{}}
+// NewParams returns an empty registry for tensors on device whose random
+// initial values come from seed. The values are drawn in Go, not from
+// libtorch's generator: that one is process-wide, and runs built at the same
+// moment on two workers would interleave their draws and stop being
+// reproducible from their seeds.
+func NewParams(device gotch.Device, seed int64) *Params {
+	return &Params{device: device, rng: rand.New(rand.NewPCG(uint64(seed), 0x696e6974)), index: map[string]int{}}
 }
 
 // Device is where the tensors live.
@@ -120,10 +126,11 @@ func numel(shape []int64) int64 {
 
 // truncNormal draws a JAX-style truncated normal in [-2σ', 2σ'] whose
 // standard deviation is std (HRM/TRM models/common.py trunc_normal_init_;
-// PyTorch's trunc_normal_ would give a smaller spread).
-func truncNormal(shape []int64, std float64, device gotch.Device) *ts.Tensor {
+// PyTorch's trunc_normal_ would give a smaller spread), by inverting the CDF
+// of a uniform draw from p's generator.
+func (p *Params) truncNormal(shape []int64, std float64) *ts.Tensor {
 	if std == 0 {
-		return ts.MustZeros(shape, gotch.Float, device)
+		return ts.MustZeros(shape, gotch.Float, p.device)
 	}
 	const lower, upper = -2.0, 2.0
 	a, b := math.Erf(lower/math.Sqrt2), math.Erf(upper/math.Sqrt2)
@@ -131,13 +138,10 @@ func truncNormal(shape []int64, std float64, device gotch.Device) *ts.Tensor {
 	c := 1 / math.Sqrt(2*math.Pi)
 	pdfU, pdfL := c*math.Exp(-0.5*lower*lower), c*math.Exp(-0.5*upper*upper)
 	compStd := std / math.Sqrt(1-(upper*pdfU-lower*pdfL)/z-math.Pow((pdfU-pdfL)/z, 2))
-	u := ts.MustRand(shape, gotch.Float, device) // U[0,1) → U[a,b) in erf space
-	lo, hi := ts.FloatScalar(lower*compStd), ts.FloatScalar(upper*compStd)
-	defer lo.MustDrop()
-	defer hi.MustDrop()
-	return u.MustMulScalar(ts.FloatScalar(b-a), true).
-		MustAddScalar(ts.FloatScalar(a), true).
-		MustErfinv(true).
-		MustMulScalar(ts.FloatScalar(math.Sqrt2*compStd), true).
-		MustClamp(lo, hi, true)
+	v := make([]float32, numel(shape))
+	for i := range v {
+		x := math.Sqrt2 * compStd * math.Erfinv(a+(b-a)*p.rng.Float64())
+		v[i] = float32(max(lower*compStd, min(upper*compStd, x)))
+	}
+	return ts.MustOfSlice(v).MustView(shape, true).MustTo(p.device, true)
 }

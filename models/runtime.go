@@ -18,9 +18,6 @@ import (
 // thread-local in libtorch, so every goroutine that drives it must call
 // runtime.LockOSThread first (gotch.md §1.4); train does.
 
-// Seed seeds libtorch's generators (CPU and CUDA).
-func Seed(seed int64) { rt.ManualSeed(seed) }
-
 // SetThreads sets libtorch's intra-op thread count (process-wide in
 // libtorch; the harness gives concurrent runs a share each).
 func SetThreads(n int) {

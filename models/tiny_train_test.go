@@ -6,6 +6,7 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
+	"github.com/sugarme/gotch/rt"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -22,7 +23,7 @@ func trainTiny(t testing.TB, seed int64, steps int, probe ...int) tinyRun {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	Seed(seed)
+	rt.ManualSeed(seed) // the data below is drawn by libtorch
 	x := ts.MustRandn([]int64{256, 16}, gotch.Float, gotch.CPU)
 	teacher := ts.MustRandn([]int64{16, 4}, gotch.Float, gotch.CPU)
 	y := x.MustMatmul(teacher, false).MustArgmax([]int64{1}, false, true)

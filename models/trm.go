@@ -29,8 +29,8 @@ func newTRM(p *Params, cfg experiments.ModelConfig, s blockShape) *trm {
 	return &trm{
 		f: newStack(p, "f", cfg.Layers, s),
 		// Fixed initial states drawn once, std 1 (TRM trm.py H_init/L_init).
-		yInit:  p.buffer("y_init", truncNormal([]int64{1, 1, d}, 1, p.device)),
-		zInit:  p.buffer("z_init", truncNormal([]int64{1, 1, d}, 1, p.device)),
+		yInit:  p.buffer("y_init", p.truncNormal([]int64{1, 1, d}, 1)),
+		zInit:  p.buffer("z_init", p.truncNormal([]int64{1, 1, d}, 1)),
 		T:      cfg.HCycles,
 		n:      cfg.LCycles,
 		shape:  s,
@@ -104,7 +104,7 @@ type transformer struct {
 func newTransformer(p *Params, cfg experiments.ModelConfig, s blockShape) *transformer {
 	return &transformer{
 		stack:  newStack(p, "stack", cfg.Layers, s),
-		zInit:  p.buffer("z_init", truncNormal([]int64{1, 1, s.hidden}, 1, p.device)),
+		zInit:  p.buffer("z_init", p.truncNormal([]int64{1, 1, s.hidden}, 1)),
 		shape:  s,
 		layers: cfg.Layers,
 	}

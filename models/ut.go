@@ -49,7 +49,7 @@ func newUT(p *Params, cfg experiments.ModelConfig, s blockShape, seq int64) *ut 
 	}
 	c := &ut{
 		block:     newStack(p, "block", cfg.Layers, s),
-		zInit:     p.buffer("z_init", truncNormal([]int64{1, 1, d}, 1, p.device)),
+		zInit:     p.buffer("z_init", p.truncNormal([]int64{1, 1, d}, 1)),
 		timing:    tableOf(p, "timing", timing, []int64{int64(cfg.Depth), seq, d}),
 		depth:     cfg.Depth,
 		act:       cfg.ACT,
@@ -61,7 +61,7 @@ func newUT(p *Params, cfg experiments.ModelConfig, s blockShape, seq int64) *ut 
 	if cfg.ACT {
 		// t2t act_halting_bias_init = 1.0: start by pondering few steps.
 		c.halt = linear{
-			w: p.param("halt.weight", truncNormal([]int64{1, d}, 1/math.Sqrt(float64(d)), p.device)),
+			w: p.param("halt.weight", p.truncNormal([]int64{1, d}, 1/math.Sqrt(float64(d)))),
 			b: p.param("halt.bias", ts.MustOnes([]int64{1}, gotch.Float, p.device)),
 		}
 	}

@@ -54,8 +54,7 @@ func Run(ctx context.Context, run experiments.RunSpec, env Env) error {
 	if err != nil {
 		return err
 	}
-	models.Seed(run.Seed)
-	model, err := models.New(run.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, device)
+	model, err := models.New(run.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, device, run.Seed)
 	if err != nil {
 		return err
 	}

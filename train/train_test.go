@@ -106,8 +106,7 @@ func engineFor(t testing.TB, r experiments.RunSpec, cacheDir ...string) *engine 
 	if err != nil {
 		t.Fatal(err)
 	}
-	models.Seed(r.Seed)
-	m, err := models.New(r.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, gotch.CPU)
+	m, err := models.New(r.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, gotch.CPU, r.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
