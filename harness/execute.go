@@ -55,6 +55,16 @@ func (r *gridRun) attempt(ctx context.Context, w int, lease *results.Lease, spec
 	bg := context.WithoutCancel(ctx)
 	fail := func(err error) results.Outcome { return results.Outcome{Status: results.Failed, Error: err.Error()} }
 	dir := filepath.Join(r.RunsDir, spec.ID)
+	if lease.Run.Attempts == 0 {
+		moved, err := setAside(dir, time.Now())
+		if err != nil {
+			return fail(err), false
+		}
+		if moved != "" {
+			r.emit(Event{Kind: EventWarning, Worker: w, Run: spec.ID, Label: r.labels[spec.ID],
+				Err: fmt.Sprintf("%s holds an attempt this results database never recorded (another database, or a deleted one): set aside as %s; training from step 0", dir, filepath.Base(moved))})
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(fmt.Errorf("create run folder: %w", err)), false
 	}
@@ -188,4 +198,26 @@ func Label(keys, values []string) string {
 		parts[i] = k + "=" + values[i]
 	}
 	return strings.Join(parts, " ")
+}
+
+// setAside renames a run folder that is not empty to a dated sibling and
+// returns the new name ("" when there was nothing to move). A run this
+// database has never started must not resume from such a folder: its
+// checkpoint came from an attempt whose metrics live elsewhere, so the
+// resumed run would show a curve that starts at the checkpoint, and the
+// weights may come from older code. Moving rather than deleting keeps
+// whatever the researcher may still want.
+func setAside(dir string, now time.Time) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("check run folder: %w", err)
+	}
+	to := fmt.Sprintf("%s.set-aside-%s", dir, now.UTC().Format("20060102T150405.000"))
+	if err := os.Rename(dir, to); err != nil {
+		return "", fmt.Errorf("set aside run folder: %w", err)
+	}
+	return to, nil
 }

@@ -429,3 +429,39 @@ func TestRecorderWritesInBatches(t *testing.T) {
 		t.Fatalf("metric rows at the end=%d, want 1500", len(ms))
 	}
 }
+
+// A fresh results database must not adopt checkpoints another database's
+// attempts left in the runs folder: its runs train from step 0 and the old
+// folders are moved aside, not deleted.
+func TestFreshDatabaseSetsAsideForeignCheckpoints(t *testing.T) {
+	g, runs := MustLoadGrid(t, "[1]", 20)
+	runsDir := filepath.Join(t.TempDir(), "runs")
+	ledgerPath := filepath.Join(t.TempDir(), "ledger")
+	for round, name := range []string{"first", "second"} {
+		ev := &events{}
+		sched := newScheduler(t, MustOpenStore(t), &harnesstest.Trainer{Ledger: ledgerPath}, ev)
+		sched.RunsDir = runsDir
+		sum, err := sched.Run(context.Background(), g, runs)
+		if err != nil || sum.Final[results.Done] != len(runs) {
+			t.Fatalf("%s database: summary=%+v, %v; want %d done", name, sum, err, len(runs))
+		}
+		if got, want := ev.count(harness.EventWarning), round*len(runs); got != want {
+			t.Fatalf("%s database: %d warnings, want %d (one per set-aside folder)", name, got, want)
+		}
+	}
+	ledger := mustReadFile(t, ledgerPath)
+	for _, line := range strings.Split(strings.TrimSpace(ledger), "\n") {
+		if f := strings.Fields(line); f[0] == "start" && f[2] != "0" {
+			t.Fatalf("ledger:\n%s\nwant every attempt to start at step 0", ledger)
+		}
+	}
+	if n := strings.Count(ledger, "end "); n != 2*len(runs) {
+		t.Fatalf("ledger:\n%s\nwant %d trainings to the end", ledger, 2*len(runs))
+	}
+	for _, r := range runs {
+		aside, _ := filepath.Glob(filepath.Join(runsDir, r.ID+".set-aside-*", "checkpoint.json"))
+		if len(aside) != 1 {
+			t.Errorf("run %s: %d set-aside checkpoints, want 1", r.ID[:8], len(aside))
+		}
+	}
+}
