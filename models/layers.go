@@ -108,7 +108,7 @@ func newRoPE(p *Params, name string, seq, headDim int64) rope {
 		}
 	}
 	mk := func(v []float32) *ts.Tensor {
-		return ts.MustOfSlice(v).MustView([]int64{seq, headDim}, true).MustTo(p.device, true)
+		return p.fromHost(v, []int64{seq, headDim})
 	}
 	return rope{
 		cos:  p.buffer(name+".cos", mk(cos)),

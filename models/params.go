@@ -143,5 +143,10 @@ func (p *Params) truncNormal(shape []int64, std float64) *ts.Tensor {
 		x := math.Sqrt2 * compStd * math.Erfinv(a+(b-a)*p.rng.Float64())
 		v[i] = float32(max(lower*compStd, min(upper*compStd, x)))
 	}
+	return p.fromHost(v, shape)
+}
+
+// fromHost copies host values of the given shape to a tensor on p's device.
+func (p *Params) fromHost(v []float32, shape []int64) *ts.Tensor {
 	return ts.MustOfSlice(v).MustView(shape, true).MustTo(p.device, true)
 }

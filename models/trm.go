@@ -147,7 +147,7 @@ func sinusoid(rows, d int64) []float32 {
 }
 
 func tableOf(p *Params, name string, v []float32, shape []int64) *ts.Tensor {
-	return p.buffer(name, ts.MustOfSlice(v).MustView(shape, true).MustTo(p.device, true))
+	return p.buffer(name, p.fromHost(v, shape))
 }
 
 func zerosLike(shape []int64, device gotch.Device) *ts.Tensor {

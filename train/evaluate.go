@@ -126,7 +126,7 @@ func Evaluate(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg expe
 				tok = append(tok, int64(t))
 			}
 		}
-		tokens := int64Tensor(tok, []int64{int64(b), int64(l)}, device)
+		tokens := hostTensor(tok, []int64{int64(b), int64(l)}, device)
 		models.NoGrad(func() {
 			var rows *ts.Tensor
 			if m.Puzzle != nil {

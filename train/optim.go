@@ -192,8 +192,8 @@ func dropScalars(s []*ts.Scalar) {
 	}
 }
 
-// int64Tensor copies a Go slice to a tensor on device.
-func int64Tensor(v []int64, shape []int64, device gotch.Device) *ts.Tensor {
+// hostTensor copies a Go slice to a tensor of the given shape on device.
+func hostTensor[T int64 | bool](v []T, shape []int64, device gotch.Device) *ts.Tensor {
 	t := ts.MustOfSlice(v).MustView(shape, true)
 	if device != gotch.CPU {
 		t = t.MustTo(device, true)

@@ -101,8 +101,8 @@ func (e *engine) trainStep(lr float64) stepStats {
 	// Refill: halted samples (carry) or a finished batch (same-batch) are
 	// replaced by fresh draws whose state is reset.
 	e.refill()
-	tokens := int64Tensor(widen(s.inputs), []int64{int64(s.B), int64(s.L)}, e.device)
-	labels := int64Tensor(widen(s.labels), []int64{int64(s.B), int64(s.L)}, e.device)
+	tokens := hostTensor(widen(s.inputs), []int64{int64(s.B), int64(s.L)}, e.device)
+	labels := hostTensor(widen(s.labels), []int64{int64(s.B), int64(s.L)}, e.device)
 	defer tokens.MustDrop()
 	defer labels.MustDrop()
 	var rows *ts.Tensor
@@ -203,10 +203,7 @@ func (e *engine) refill() {
 	for i := range mask {
 		mask[i] = s.segments[i] == 0
 	}
-	m := ts.MustOfSlice(mask)
-	if e.device != gotch.CPU {
-		m = m.MustTo(e.device, true)
-	}
+	m := hostTensor(mask, []int64{int64(s.B)}, e.device)
 	reset := e.model.Reset(e.carry, m)
 	m.MustDrop()
 	e.carry.Drop()
@@ -290,10 +287,7 @@ func (e *engine) continueTarget(next *models.Carry, tokens, rows *ts.Tensor) *ts
 		for i, n := range e.slots.segments { // segments already counts this one
 			last[i] = n >= e.run.Train.Loops
 		}
-		lm := ts.MustOfSlice(last)
-		if e.device != gotch.CPU {
-			lm = lm.MustTo(e.device, true)
-		}
+		lm := hostTensor(last, []int64{int64(len(last))}, e.device)
 		target = out.QHalt.MustWhereSelf(lm, best, false).MustSigmoid(true)
 		for _, t := range []*ts.Tensor{best, lm} {
 			t.MustDrop()

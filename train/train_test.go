@@ -144,7 +144,7 @@ func TestContinueTargetHasNoGradient(t *testing.T) {
 	e := engineFor(t, smallRun(func(r *experiments.RunSpec) { r.Train.Halting = "q" }))
 	e.refill()
 	s := e.slots
-	tok := int64Tensor(widen(s.inputs), []int64{int64(s.B), int64(s.L)}, gotch.CPU)
+	tok := hostTensor(widen(s.inputs), []int64{int64(s.B), int64(s.L)}, gotch.CPU)
 	defer tok.MustDrop()
 	next, out := e.model.Segment(e.carry, tok, nil, e.run.Train.Gradient)
 	defer next.Drop()
