@@ -220,8 +220,15 @@ func cmpOrder(order map[string]int, a, b string) int {
 // flatten turns nested tables (from unquoted dotted keys) into dotted keys,
 // so `"train.loops" = […]` and `train.loops = […]` mean the same; a key
 // written both ways is appended to dups.
+//
+// An empty table, and a table under a key that is itself a setting
+// ("train.loops" = {…}), stay whole, so that the axis check names them
+// rather than letting them vanish or turn into unknown keys.
 func flatten(prefix string, v any, out map[string]any, dups *[]string) {
 	table, ok := v.(map[string]any)
+	if f, _ := lookup(prefix); ok && (len(table) == 0 || f != nil) {
+		ok = false
+	}
 	if !ok {
 		if _, seen := out[prefix]; seen {
 			*dups = append(*dups, prefix)
@@ -262,6 +269,9 @@ func (p *fileParser) axis(key, path string, v any, seen map[string]string, disti
 	case key == seedKey:
 		p.fail(path, v, "the run seed is not swept here: list seeds in the top-level seeds = […]")
 		return Axis{}, false
+	case f == nil && isEmptyTable(v):
+		p.fail(path, v, "is an empty table: [sweep] maps dotted keys to lists, e.g. \"train.loops\" = [1, 2]; remove the table or list its keys")
+		return Axis{}, false
 	case f == nil:
 		p.fail(path, v, "sweeps a key that does not exist: "+msg)
 		return Axis{}, false
@@ -275,7 +285,7 @@ func (p *fileParser) axis(key, path string, v any, seen map[string]string, disti
 	seen[key] = fmt.Sprintf("%s:%d", p.path, p.lines.find(path))
 	list, ok := v.([]any)
 	if !ok {
-		p.fail(path, v, "must be a list of values to sweep, e.g. [1, 2, 4]")
+		p.fail(path, v, "must be a list of values to sweep, e.g. [1, 2, 4]"+notAList(v))
 		return Axis{}, false
 	}
 	if len(list) == 0 {
@@ -300,6 +310,23 @@ func (p *fileParser) axis(key, path string, v any, seen map[string]string, disti
 		ax.Values = append(ax.Values, []any{val})
 	}
 	return ax, !bad
+}
+
+// notAList says what a swept value that is not a list is instead, for the
+// shapes TOML allows that a reader may not expect.
+func notAList(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return ", not a table"
+	case []map[string]any:
+		return ", not an array of tables ([[…]])"
+	}
+	return ""
+}
+
+func isEmptyTable(v any) bool {
+	t, ok := v.(map[string]any)
+	return ok && len(t) == 0
 }
 
 // zips reads the [[sweep.zip]] groups: keys in one group step together.

@@ -83,8 +83,10 @@ func (r *gridRun) attempt(ctx context.Context, w int, lease *results.Lease, spec
 		r.emit(e)
 	})
 	stop := r.heartbeat(bg, lease, cancel, w, spec.ID)
+	leave := r.gate.enter(lease.Run.Crashes > 0 && r.Jobs > 1)
 	err := r.train(runCtx, spec, Env{Threads: threads, Dir: dir, BaseDir: filepath.Dir(r.grid.Path),
 		CacheDir: r.CacheDir, Recorder: rec})
+	leave()
 	stop()
 	rec.flush()
 	switch cause := context.Cause(runCtx); {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -42,6 +43,10 @@ type Scheduler struct {
 	// and artifacts; CacheDir is the dataset cache.
 	RunsDir  string
 	CacheDir string
+	// CrashDir receives this process's crash report while it trains, so
+	// the next start can say why a run's process died (default: .crashes
+	// inside RunsDir).
+	CrashDir string
 	// Observer receives progress events (nil: none).
 	Observer Observer
 }
@@ -58,6 +63,9 @@ type gridRun struct {
 	beat    time.Duration
 	threads int
 	prov    results.Provenance
+
+	crash *crashLog
+	gate  soloGate // runs that crashed before train alone
 
 	mu      sync.Mutex
 	provIDs map[int]string // provenance id by thread budget
@@ -78,6 +86,7 @@ func (s *Scheduler) Run(ctx context.Context, g *experiments.Grid, runs []experim
 	}
 	stopWatch := context.AfterFunc(ctx, func() { r.emit(Event{Kind: EventStopping}) })
 	defer stopWatch()
+	defer r.crash.close()
 	var wg sync.WaitGroup
 	for w := 1; w <= r.Jobs; w++ {
 		wg.Add(1)
@@ -109,6 +118,9 @@ func (s *Scheduler) start(ctx context.Context, g *experiments.Grid, runs []exper
 	if sc.LeaseTimeout <= 0 {
 		sc.LeaseTimeout = DefaultLeaseTimeout
 	}
+	if sc.CrashDir == "" {
+		sc.CrashDir = filepath.Join(sc.RunsDir, ".crashes")
+	}
 	if sc.Observer == nil {
 		sc.Observer = Tee()
 	}
@@ -122,6 +134,7 @@ func (s *Scheduler) start(ctx context.Context, g *experiments.Grid, runs []exper
 	if r.owner, err = newOwnerPrefix(); err != nil {
 		return nil, err
 	}
+	r.crash = openCrashLog(sc.CrashDir, r.owner)
 	planned := make([]results.NewRun, len(runs))
 	keys, rows := VaryingTable(runs)
 	for i, spec := range runs {
@@ -143,23 +156,29 @@ func (s *Scheduler) start(ctx context.Context, g *experiments.Grid, runs []exper
 			return nil, err
 		}
 	}
+	r.sum = Summary{Total: len(runs), Trained: map[results.Status]int{}}
 	// Runs of a process on this machine that died are resumable now, in
 	// their place in the grid, rather than after everything else.
 	if _, _, err := r.expireDead(ctx); err != nil {
+		r.crash.close()
 		return nil, err
 	}
 	st, err := sc.Store.Statuses(ctx, r.ids)
 	if err != nil {
+		r.crash.close()
 		return nil, err
 	}
-	r.sum = Summary{Total: len(runs), Trained: map[results.Status]int{}}
+	failed := 0
 	for _, s := range st {
-		if s == results.Done {
+		switch s {
+		case results.Done:
 			r.sum.AlreadyDone++
+		case results.Failed: // left alone without --retry-failed
+			failed++
 		}
 	}
 	r.prov = collectProvenance(ctx, sc.Trainer.Info())
-	r.emit(Event{Kind: EventPlanned, Total: len(runs), AlreadyDone: r.sum.AlreadyDone, ToRun: len(runs) - r.sum.AlreadyDone})
+	r.emit(Event{Kind: EventPlanned, Total: len(runs), AlreadyDone: r.sum.AlreadyDone, ToRun: len(runs) - r.sum.AlreadyDone - failed})
 	return r, nil
 }
 
@@ -235,8 +254,9 @@ func (r *gridRun) worker(ctx context.Context, w int) error {
 
 // expireDead looks at the grid's runs leased by other processes and
 // expires those whose holder was a process on this machine that is gone
-// (killed, crashed). It returns how many runs other processes hold and how
-// many of them it expired.
+// (killed, crashed): each counts a crashed attempt, with the cause its
+// crash report gives. It returns how many runs other processes hold and
+// how many of them it expired.
 func (r *gridRun) expireDead(ctx context.Context) (foreign, expired int, err error) {
 	held, err := r.Store.Held(ctx, r.ids)
 	if err != nil {
@@ -248,13 +268,24 @@ func (r *gridRun) expireDead(ctx context.Context) (foreign, expired int, err err
 		}
 		foreign++
 		if deadLocalHolder(h.LeaseOwner, r.host, r.owner) {
-			ok, err := r.Store.Expire(ctx, h.ID, h.LeaseOwner)
+			reason := crashReason(r.CrashDir, h.LeaseOwner)
+			st, err := r.Store.Expire(ctx, h.ID, h.LeaseOwner, reason)
 			if err != nil {
 				return foreign, expired, err
 			}
-			if ok {
-				expired++
+			if st == "" {
+				continue
 			}
+			expired++
+			msg := fmt.Sprintf("attempt %d crashed (%d of %d allowed): %s; resuming it", h.Attempts, h.Crashes+1, r.Store.CrashLimitOrDefault(), reason)
+			if st == results.Failed {
+				msg = fmt.Sprintf("failed: crashed %d times: %s (harness run --retry-failed trains it again)", h.Crashes+1, reason)
+				r.mu.Lock()
+				r.sum.Failures = append(r.sum.Failures, Failure{Run: h.ID, Label: r.labels[h.ID],
+					Err: fmt.Sprintf("crashed %d times: %s", h.Crashes+1, reason)})
+				r.mu.Unlock()
+			}
+			r.emit(Event{Kind: EventWarning, Run: h.ID, Label: r.labels[h.ID], Err: msg})
 		}
 	}
 	return foreign, expired, nil

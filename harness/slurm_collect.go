@@ -248,8 +248,8 @@ func (s *submission) settle(ctx context.Context, store *results.Store, el elemen
 	r := runs[0]
 	switch {
 	case r.Status == results.Running && owner != "" && r.LeaseOwner == owner:
-		ok, err := store.Expire(ctx, id, owner)
-		if ok {
+		st, err := store.Expire(ctx, id, owner, fmt.Sprintf("slurm array task %s ended while training the run", el))
+		if st == results.Interrupted {
 			rep.Interrupted++
 		}
 		return err

@@ -147,7 +147,7 @@ func expireEarlierAttempt(ctx context.Context, store *results.Store, id string) 
 		return err
 	}
 	for _, h := range held {
-		if _, err := store.Expire(ctx, h.ID, h.LeaseOwner); err != nil {
+		if _, err := store.Expire(ctx, h.ID, h.LeaseOwner, "the previous attempt of this array task was killed"); err != nil {
 			return err
 		}
 	}

@@ -1,10 +1,14 @@
 package models
 
 import (
+	"errors"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"outerloop/experiments"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/nn"
@@ -137,5 +141,60 @@ func BenchmarkOpOverhead(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		x.MustAddScalar(one, false).MustDrop()
+	}
+}
+
+// TestLibtorchErrorPanics checks that a libtorch exception reaches Go as a
+// panic with an error wrapping *ts.TorchError, which a run recovers from. Unpatched,
+// gotch's Must* functions call log.Fatal and the test process exits.
+func TestLibtorchErrorPanics(t *testing.T) {
+	a := ts.MustOnes([]int64{2, 3}, gotch.Float, gotch.CPU)
+	defer a.MustDrop()
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		a.MustMatmul(a, false).MustDrop()
+	}()
+	var te *ts.TorchError
+	if err, ok := got.(error); !ok || !errors.As(err, &te) {
+		t.Fatalf("recovered %T %v, want an error wrapping *ts.TorchError", got, got)
+	}
+	if line := te.FirstLine(); !strings.Contains(line, "cannot be multiplied") || strings.Contains(line, "\n") {
+		t.Fatalf("FirstLine() = %q, want libtorch's one-line message", line)
+	}
+}
+
+// TestFailedForwardFreesItsTensors fails a forward pass half-way (a
+// sequence one token longer than the learned position table) and checks
+// that the tensors it had made are freed once the run lets go of them.
+func TestFailedForwardFreesItsTensors(t *testing.T) {
+	cfg := experiments.DefaultModelConfig()
+	cfg.Core, cfg.Pos, cfg.Hidden, cfg.Heads, cfg.Layers = "transformer", "learned", 32, 2, 1
+	m, err := New(cfg, Shape{Vocab: 6, SeqLen: 16}, gotch.CPU, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Params.Drop()
+	before := LiveTensors()
+	func() {
+		defer func() {
+			if p := recover(); p == nil {
+				t.Fatal("a 17-token input to a 16-position model did not fail")
+			}
+		}()
+		x := ts.MustZeros([]int64{2, 17}, gotch.Int64, gotch.CPU)
+		// Tensors only the failing function refers to, as a forward
+		// pass's intermediates are: nothing drops them explicitly.
+		_ = x.MustAddScalar(ts.IntScalar(1), false)
+		carry := m.InitCarry(2)
+		m.Segment(carry, x, nil, "full")
+	}()
+	ReleaseMemory()
+	for i := 0; i < 50 && LiveTensors() > before; i++ {
+		time.Sleep(20 * time.Millisecond) // finalizers run on their own goroutine
+		ReleaseMemory()
+	}
+	if got := LiveTensors(); got > before {
+		t.Fatalf("live tensors %d after the failed forward, want %d", got, before)
 	}
 }

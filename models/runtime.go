@@ -6,6 +6,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -86,6 +87,18 @@ func ParseDevice(s string) (gotch.Device, error) {
 func CHeapBytes() int64 {
 	mi := C.mallinfo2()
 	return int64(mi.uordblks) + int64(mi.hblkhd)
+}
+
+// ReleaseMemory hands the memory a finished run freed back to the
+// operating system. libtorch's CPU tensors come from glibc malloc, which
+// keeps freed pages in its per-thread arenas; every run trains on an OS
+// thread of its own, so without a trim a long grid's RSS climbed by ~7 MiB
+// a run (154 → 283 MiB over 20 small runs) while the heap in use stayed
+// flat at 41 MiB. A collection first lets finalizers free any tensors a
+// failed run left unreachable.
+func ReleaseMemory() {
+	runtime.GC()
+	C.malloc_trim(0)
 }
 
 // RSSBytes is the resident set size of this process.

@@ -37,7 +37,11 @@ type Lease struct {
 
 // Claim takes the first run among ids, in their order, that is pending,
 // interrupted, or running under a holder whose last heartbeat is older than
-// expiry. It returns ErrNoRun when there is none.
+// expiry; runs that crashed before come after the others, so one run that
+// keeps killing its process does not hold the rest of the grid back. Taking
+// over a run whose heartbeat lapsed counts a crashed attempt, and a run that
+// reaches the crash limit that way is failed rather than claimed. Claim
+// returns ErrNoRun when there is no run to take.
 func (s *Store) Claim(ctx context.Context, owner string, ids []string, expiry time.Duration) (*Lease, error) {
 	list, err := idList(ids)
 	if err != nil {
@@ -49,17 +53,37 @@ func (s *Store) Claim(ctx context.Context, owner string, ids []string, expiry ti
 	}
 	defer tx.Rollback()
 	now := time.Now()
-	row := tx.QueryRowContext(ctx, `SELECT r.key, `+runColumns+`
-		FROM json_each(?) j JOIN runs r ON r.id = j.value
-		WHERE r.status IN ('pending', 'interrupted') OR (r.status = 'running' AND r.heartbeat_at < ?)
-		ORDER BY j.key LIMIT 1`, list, now.Add(-expiry).UnixMilli())
-	var key int64
-	run, err := scanRun(keyScanner{&key, row})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNoRun
-	}
-	if err != nil {
-		return nil, fmt.Errorf("claim run: %w", err)
+	var (
+		key int64
+		run Run
+	)
+	for {
+		row := tx.QueryRowContext(ctx, `SELECT r.key, `+runColumns+`
+			FROM json_each(?) j JOIN runs r ON r.id = j.value
+			WHERE r.status IN ('pending', 'interrupted') OR (r.status = 'running' AND r.heartbeat_at < ?)
+			ORDER BY r.crashes, j.key LIMIT 1`, list, now.Add(-expiry).UnixMilli())
+		run, err = scanRun(keyScanner{&key, row})
+		if errors.Is(err, sql.ErrNoRows) {
+			if err := tx.Commit(); err != nil { // keep the runs failed on the way
+				return nil, fmt.Errorf("claim run: %w", err)
+			}
+			return nil, ErrNoRun
+		}
+		if err != nil {
+			return nil, fmt.Errorf("claim run: %w", err)
+		}
+		if run.Status != Running {
+			break
+		}
+		reason := fmt.Sprintf("its process (%s) stopped sending heartbeats", run.LeaseOwner)
+		st, err := s.recordCrash(ctx, tx, key, run.Crashes, reason)
+		if err != nil {
+			return nil, fmt.Errorf("claim run %s: %w", run.ID, err)
+		}
+		if st == Interrupted {
+			run.Crashes++
+			break
+		}
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE runs SET status = 'running', lease_owner = ?, heartbeat_at = ?,
 		attempts = attempts + 1, started_at = ?, finished_at = 0, error = '' WHERE key = ?`,
@@ -96,21 +120,49 @@ func (s *Store) Held(ctx context.Context, ids []string) ([]Run, error) {
 		WHERE r.status = 'running' ORDER BY j.key`, list)
 }
 
-// Expire marks a run held by owner as interrupted, so it can be claimed at
-// once. It is for holders known to be dead; it does nothing (and returns
-// false) if owner no longer holds the run.
-func (s *Store) Expire(ctx context.Context, id, owner string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'interrupted', lease_owner = '',
-		error = 'lease holder ' || lease_owner || ' died'
-		WHERE id = ? AND lease_owner = ? AND status = 'running'`, id, owner)
+// Expire records that the process holding a run as owner died while
+// training it (reason says how, as far as is known): a crashed attempt. The
+// run becomes interrupted, to be claimed again, or failed once it has
+// crashed CrashLimit times. It returns the new status, or "" when owner no
+// longer holds the run.
+func (s *Store) Expire(ctx context.Context, id, owner, reason string) (Status, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("expire lease on run %s: %w", id, err)
+		return "", fmt.Errorf("expire lease on run %s: %w", id, err)
 	}
-	n, err := res.RowsAffected()
+	defer tx.Rollback()
+	var key int64
+	var crashes int
+	err = tx.QueryRowContext(ctx, `SELECT key, crashes FROM runs WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+		id, owner).Scan(&key, &crashes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
 	if err != nil {
-		return false, fmt.Errorf("expire lease on run %s: %w", id, err)
+		return "", fmt.Errorf("expire lease on run %s: %w", id, err)
 	}
-	return n == 1, nil
+	st, err := s.recordCrash(ctx, tx, key, crashes, reason)
+	if err != nil {
+		return "", fmt.Errorf("expire lease on run %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return "", fmt.Errorf("expire lease on run %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// recordCrash counts one more crashed attempt of the run with this key
+// (which had crashes before it) and releases it: interrupted while under the
+// crash limit, failed with the reason at it.
+func (s *Store) recordCrash(ctx context.Context, tx *sql.Tx, key int64, crashes int, reason string) (Status, error) {
+	crashes++
+	st, msg := Interrupted, "the attempt crashed: "+reason
+	if crashes >= s.CrashLimitOrDefault() {
+		st, msg = Failed, fmt.Sprintf("crashed %d times: %s", crashes, reason)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, lease_owner = '', crashes = ?, error = ?,
+		finished_at = ? WHERE key = ?`, string(st), crashes, msg, time.Now().UnixMilli(), key)
+	return st, err
 }
 
 // check fails with ErrLeaseLost unless the lease still holds the run; it

@@ -129,15 +129,15 @@ var mergeSteps = []struct{ what, sql string }{
 		LEFT JOIN main.runs d ON d.id = s.id
 		WHERE d.id IS NULL OR ` + rankSQL("s.status") + ` > ` + rankSQL("d.status")},
 	{"runs", `INSERT INTO main.runs (id, config, seed, status, lease_owner, heartbeat_at, attempts, error,
-			wall_seconds, started_at, finished_at, checkpoint_step, created_at, provenance)
+			wall_seconds, started_at, finished_at, checkpoint_step, created_at, provenance, crashes)
 		SELECT s.id, s.config, s.seed, s.status, s.lease_owner, s.heartbeat_at, s.attempts, s.error,
-			s.wall_seconds, s.started_at, s.finished_at, s.checkpoint_step, s.created_at, s.provenance
+			s.wall_seconds, s.started_at, s.finished_at, s.checkpoint_step, s.created_at, s.provenance, s.crashes
 		FROM src.runs s JOIN temp.merge_winners w ON w.id = s.id WHERE true
 		ON CONFLICT (id) DO UPDATE SET status = excluded.status, lease_owner = excluded.lease_owner,
 			heartbeat_at = excluded.heartbeat_at, attempts = excluded.attempts, error = excluded.error,
 			wall_seconds = excluded.wall_seconds, started_at = excluded.started_at,
 			finished_at = excluded.finished_at, checkpoint_step = excluded.checkpoint_step,
-			provenance = excluded.provenance`},
+			provenance = excluded.provenance, crashes = excluded.crashes`},
 	{"old metrics", `DELETE FROM main.metrics WHERE run IN
 		(SELECT d.key FROM main.runs d JOIN temp.merge_winners w ON w.id = d.id)`},
 	{"old evals", `DELETE FROM main.evals WHERE run IN

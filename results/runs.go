@@ -73,6 +73,8 @@ type Run struct {
 	Finished       time.Time
 	CheckpointStep int
 	Provenance     string // provenance id of the last attempt; "" before one
+	// Crashes counts attempts whose process died while training the run.
+	Crashes int
 }
 
 // Plan records a grid and its expanded runs. New runs are inserted pending;
@@ -127,13 +129,15 @@ func (s *Store) Plan(ctx context.Context, g Grid, runs []NewRun) error {
 }
 
 // Requeue sets the runs among ids that are in status from back to pending
-// and returns how many it changed (harness run --retry-failed).
+// and returns how many it changed (harness run --retry-failed). Their crash
+// count starts again, so a run failed for crashing gets CrashLimit more
+// attempts.
 func (s *Store) Requeue(ctx context.Context, ids []string, from Status) (int, error) {
 	list, err := idList(ids)
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'pending', lease_owner = ''
+	res, err := s.db.ExecContext(ctx, `UPDATE runs SET status = 'pending', lease_owner = '', crashes = 0
 		WHERE status = ? AND id IN (SELECT value FROM json_each(?))`, string(from), list)
 	if err != nil {
 		return 0, fmt.Errorf("requeue %s runs: %w", from, err)
@@ -182,7 +186,7 @@ func idList(ids []string) (string, error) {
 }
 
 const runColumns = `r.id, r.config, r.seed, r.status, r.lease_owner, r.heartbeat_at, r.attempts, r.error,
-	r.wall_seconds, r.started_at, r.finished_at, r.checkpoint_step, coalesce(r.provenance, '')`
+	r.wall_seconds, r.started_at, r.finished_at, r.checkpoint_step, coalesce(r.provenance, ''), r.crashes`
 
 // scanRun reads the columns of runColumns.
 func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
@@ -193,7 +197,7 @@ func scanRun(sc interface{ Scan(...any) error }) (Run, error) {
 		wall                       float64
 	)
 	err := sc.Scan(&r.ID, &config, &r.Seed, &status, &r.LeaseOwner, &heartbeat, &r.Attempts, &r.Error,
-		&wall, &started, &finish, &r.CheckpointStep, &r.Provenance)
+		&wall, &started, &finish, &r.CheckpointStep, &r.Provenance, &r.Crashes)
 	if err != nil {
 		return Run{}, err
 	}

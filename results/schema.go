@@ -105,4 +105,11 @@ CREATE TABLE provenance (
 );
 ALTER TABLE runs ADD COLUMN provenance TEXT REFERENCES provenance (id);
 `},
+	{3, "crash count", `
+-- Attempts whose process died while training the run (a segfault or abort
+-- inside libtorch, the OOM killer, kill -9). A run that keeps taking its
+-- process down is failed after Store.CrashLimit of them instead of being
+-- claimed again forever; --retry-failed starts the count afresh.
+ALTER TABLE runs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+`},
 }

@@ -19,6 +19,22 @@ import (
 type Store struct {
 	db   *sql.DB
 	path string
+	// CrashLimit is how many crashed attempts (see Expire) a run may have
+	// before it is failed instead of claimed again; 0 means
+	// DefaultCrashLimit. Set it before using the store.
+	CrashLimit int
+}
+
+// DefaultCrashLimit is Store.CrashLimit's default (harness run
+// --max-attempts).
+const DefaultCrashLimit = 3
+
+// CrashLimitOrDefault is the crash limit in effect.
+func (s *Store) CrashLimitOrDefault() int {
+	if s.CrashLimit > 0 {
+		return s.CrashLimit
+	}
+	return DefaultCrashLimit
 }
 
 // ErrNotFound is returned by lookups of a run, grid or provenance record that

@@ -308,15 +308,71 @@ func TestExpireDeadHolder(t *testing.T) {
 	if err != nil || len(held) != 1 || held[0].LeaseOwner != "dead" {
 		t.Fatalf("Held=%+v, %v; want one run held by dead", held, err)
 	}
-	if ok, err := s.Expire(ctx, held[0].ID, "someone else"); ok || err != nil {
-		t.Fatalf("Expire with the wrong owner=%v, %v; want false, nil", ok, err)
+	if st, err := s.Expire(ctx, held[0].ID, "someone else", "x"); st != "" || err != nil {
+		t.Fatalf("Expire with the wrong owner=%q, %v; want \"\", nil", st, err)
 	}
-	if ok, err := s.Expire(ctx, held[0].ID, "dead"); !ok || err != nil {
-		t.Fatalf("Expire=%v, %v; want true, nil", ok, err)
+	if st, err := s.Expire(ctx, held[0].ID, "dead", "segfault"); st != Interrupted || err != nil {
+		t.Fatalf("Expire=%q, %v; want interrupted, nil", st, err)
 	}
+	// The run that crashed goes after the one that never did.
 	l, err := s.Claim(ctx, "me", ids(runs), time.Minute)
-	if err != nil || l.Run.ID != runs[0].ID || l.Run.Status != Interrupted {
-		t.Fatalf("Claim after Expire=%+v, %v; want run 0 as interrupted", l, err)
+	if err != nil || l.Run.ID != runs[1].ID {
+		t.Fatalf("first Claim after Expire=%+v, %v; want run 1, which never crashed", l, err)
+	}
+	l, err = s.Claim(ctx, "me", ids(runs), time.Minute)
+	if err != nil || l.Run.ID != runs[0].ID || l.Run.Status != Interrupted || l.Run.Crashes != 1 {
+		t.Fatalf("second Claim after Expire=%+v, %v; want run 0 as interrupted with 1 crash", l, err)
+	}
+}
+
+// TestCrashLimit checks that a run whose process keeps dying is failed at
+// the limit, whether the death is seen by pid (Expire) or by a lapsed
+// heartbeat (Claim), and that --retry-failed's Requeue starts the count anew.
+func TestCrashLimit(t *testing.T) {
+	for _, how := range []string{"expire", "heartbeat"} {
+		t.Run(how, func(t *testing.T) {
+			ctx := context.Background()
+			s := MustOpenStore(t)
+			s.CrashLimit = 3
+			runs := testRuns(1)
+			MustPlan(t, s, runs)
+			id := runs[0].ID
+			if _, err := s.Claim(ctx, "p0", []string{id}, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			for attempt := 1; attempt <= 3; attempt++ {
+				// Attempt attempt-1's process dies holding the run.
+				var err error
+				if how == "expire" {
+					if _, err = s.Expire(ctx, id, fmt.Sprintf("p%d", attempt-1), "SIGABRT: abort"); err != nil {
+						t.Fatal(err)
+					}
+					_, err = s.Claim(ctx, fmt.Sprintf("p%d", attempt), []string{id}, time.Minute)
+				} else {
+					time.Sleep(5 * time.Millisecond)
+					_, err = s.Claim(ctx, fmt.Sprintf("p%d", attempt), []string{id}, time.Millisecond)
+				}
+				if attempt < 3 && err != nil {
+					t.Fatalf("claim after crash %d: %v", attempt, err)
+				}
+				if attempt == 3 && !errors.Is(err, ErrNoRun) {
+					t.Fatalf("claim after the third crash: %v, want ErrNoRun", err)
+				}
+			}
+			r := MustRun(t, s, id)
+			if r.Status != Failed || r.Crashes != 3 || !strings.HasPrefix(r.Error, "crashed 3 times: ") {
+				t.Fatalf("after 3 crashes: status %s, crashes %d, error %q; want failed, 3, \"crashed 3 times: …\"", r.Status, r.Crashes, r.Error)
+			}
+			if _, err := s.Claim(ctx, "later", []string{id}, time.Millisecond); !errors.Is(err, ErrNoRun) {
+				t.Fatalf("Claim of a quarantined run: %v, want ErrNoRun", err)
+			}
+			if n, err := s.Requeue(ctx, []string{id}, Failed); n != 1 || err != nil {
+				t.Fatalf("Requeue=%d, %v", n, err)
+			}
+			if r := MustRun(t, s, id); r.Status != Pending || r.Crashes != 0 {
+				t.Fatalf("after Requeue: %s with %d crashes, want pending with 0", r.Status, r.Crashes)
+			}
+		})
 	}
 }
 
@@ -428,4 +484,14 @@ func TestProvenanceRoundTrip(t *testing.T) {
 	if _, err := s.Provenance(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Provenance(nope) err=%v, want ErrNotFound", err)
 	}
+}
+
+// MustRun reads one run by id.
+func MustRun(tb testing.TB, s *Store, id string) Run {
+	tb.Helper()
+	runs, err := s.Runs(context.Background(), []string{id})
+	if err != nil || len(runs) != 1 {
+		tb.Fatalf("read run %s: %v (%d rows)", id, err, len(runs))
+	}
+	return runs[0]
 }

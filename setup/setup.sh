@@ -35,7 +35,7 @@ fetch_wheel_libtorch() {
   why="download the torch wheel from PyPI"; need python3
   python3 -m pip --version >/dev/null 2>&1 || die "python3 has no pip; install python3-pip (needed to download the torch wheel)"
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/outerloop-wheel.XXXXXX")
-  trap 'rm -rf "$tmp"' RETURN
+  trap 'rm -rf "${tmp:-}"; trap - RETURN' RETURN
   say "downloading torch==$torch_version (manylinux x86_64 wheel, ~670 MB) and the CUDA runtime/CUPTI wheels (~15 MB) from PyPI"
   python3 -m pip download --progress-bar on --no-deps --only-binary=:all: \
     --platform manylinux1_x86_64 --python-version 3.11 --implementation cp \
@@ -165,9 +165,13 @@ if [ "$(cd "$root" && go list -f '{{.Stale}}' "${pkgs[0]}" 2>/dev/null)" != fals
   start=$SECONDS
   ( while sleep 30; do say "  still compiling ($((SECONDS - start)) s)"; done ) &
   ticker=$!
-  trap 'kill $ticker 2>/dev/null' EXIT
+  # The trap only covers a failed compile; `|| true` because under set -e a
+  # trap's failing kill (the ticker already reaped) became setup's exit status.
+  trap 'kill $ticker 2>/dev/null || true' EXIT
   (cd "$root" && go build "${pkgs[@]}") || die "compiling gotch failed (see above)"
-  kill $ticker 2>/dev/null
+  kill $ticker 2>/dev/null || true
+  wait $ticker 2>/dev/null || true
+  trap - EXIT
   say "compiled in $((SECONDS - start)) s"
 fi
 say "ready: libtorch $version at $libtorch (ABI=$abi, CUDA=$cuda); gotch patched in third_party/gotch"

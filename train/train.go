@@ -40,10 +40,18 @@ func Info() map[string]string { return models.Libtorch() }
 // Run trains one run and evaluates it, resuming from the checkpoint in
 // env.Dir when there is one. Cancelling ctx checkpoints and returns
 // ctx.Err(); a NaN loss returns an error naming the step.
-func Run(ctx context.Context, run experiments.RunSpec, env Env) error {
+func Run(ctx context.Context, run experiments.RunSpec, env Env) (err error) {
 	// libtorch's grad mode and gotch's error slot are thread-local.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// Registered first so that it runs last, after the deferred drops below
+	// have freed the model and optimiser state.
+	defer func() {
+		if p := recover(); p != nil {
+			err = libtorchFailure(p, env)
+		}
+		models.ReleaseMemory()
+	}()
 	models.SetThreads(env.Threads)
 
 	device, err := models.ParseDevice(run.Train.Device)

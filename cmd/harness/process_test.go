@@ -316,3 +316,61 @@ func TestTwoProcessesShareAGrid(t *testing.T) {
 		}
 	}
 }
+
+// TestCrashingRunIsQuarantined runs a grid in which one run kills its
+// process with SIGABRT (as abort() inside libtorch would) every time it is
+// tried: each invocation records the previous one's crash, trains the other
+// runs, and the third crash fails the run, so the grid completes after
+// --max-attempts + 1 invocations.
+func TestCrashingRunIsQuarantined(t *testing.T) {
+	dir := t.TempDir()
+	grid := filepath.Join(dir, "grid.toml")
+	src := "name = \"cli\"\nseeds = [1, 2, 3, 4]\n[task]\nname = \"sudoku\"\nsize = 4\n" +
+		"[train]\nsteps = 40\nlog_every = 5\ncheckpoint_every = 10\n[eval]\nloops = 2\n"
+	if err := os.WriteFile(grid, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "results.db")
+	var codes []int
+	var last *proc
+	for i := 1; i <= 4; i++ {
+		last = startHarness(t, "fake,delay=5ms,abort=2", "run", "--jobs", "2", "--max-attempts", "3",
+			"--progress", "lines", "--db", db, grid)
+		code := last.exit(t, 60*time.Second)
+		codes = append(codes, code)
+		if code == exitFailed || code == exitOK {
+			break
+		}
+		if !strings.Contains(last.output(), "SIGABRT") {
+			t.Fatalf("invocation %d exited %d without the abort's crash report:\n%s", i, code, last.output())
+		}
+	}
+	if got := codes[len(codes)-1]; got != exitFailed || len(codes) != 4 {
+		t.Fatalf("exit codes %v; want three crashes, then 1 (a run failed) on the 4th invocation; last output:\n%s", codes, last.output())
+	}
+	byseed := map[int64]results.Run{}
+	for _, r := range gridRuns(t, db) {
+		byseed[r.Seed] = r
+	}
+	bad := byseed[2]
+	if bad.Status != results.Failed || bad.Crashes != 3 ||
+		!strings.HasPrefix(bad.Error, "crashed 3 times: its process crashed: SIGABRT: abort") {
+		t.Fatalf("aborting run: %s, %d crashes, error %q; want failed after 3 crashes with the signal named", bad.Status, bad.Crashes, bad.Error)
+	}
+	for _, seed := range []int64{1, 3, 4} {
+		if r := byseed[seed]; r.Status != results.Done {
+			t.Fatalf("run of seed %d is %s (%q), want done: one crashing run must not stop the others", seed, r.Status, r.Error)
+		}
+	}
+	if !strings.Contains(last.output(), "crashed 3 times") {
+		t.Fatalf("the last invocation does not say why the run failed:\n%s", last.output())
+	}
+	code, out, _ := cli("ls", "--db", db, "cli")
+	if code != exitOK || !strings.Contains(out, "failed") || !strings.Contains(out, "crashed 3 times") {
+		t.Fatalf("harness ls: code %d, output:\n%s\nwant the failed run with its message", code, out)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "reports", "cli", "index.html"))
+	if err != nil || !strings.Contains(string(html), "crashed 3 times: its process crashed: SIGABRT: abort") {
+		t.Fatalf("report lacks the failed run's message (%v)", err)
+	}
+}

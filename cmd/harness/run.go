@@ -28,6 +28,7 @@ type RunCommand struct {
 	threads      int
 	sets         setFlags
 	retryFailed  bool
+	maxAttempts  int
 	leaseTimeout time.Duration
 	runsDir      string
 	cacheDir     string
@@ -42,6 +43,8 @@ func (c *RunCommand) flags() *flag.FlagSet {
 	fs.IntVar(&c.threads, "threads", 0, "libtorch threads per run (0: cores / jobs; a grid's train.threads wins)")
 	fs.Var(&c.sets, "set", "override a grid value, typed like the grid file (repeatable): --set train.steps=200")
 	fs.BoolVar(&c.retryFailed, "retry-failed", false, "train failed runs again (otherwise they are left failed)")
+	fs.IntVar(&c.maxAttempts, "max-attempts", results.DefaultCrashLimit,
+		"fail a run after this many attempts crashed its process (segfault, abort, OOM killer) instead of trying it again")
 	fs.DurationVar(&c.leaseTimeout, "lease-timeout", harness.DefaultLeaseTimeout,
 		"take over a run whose process sent no heartbeat for this long (dead processes on this machine are seen at once)")
 	fs.StringVar(&c.runsDir, "runs-dir", "", "per-run folders for checkpoints and artifacts (default: runs/ beside the database)")
@@ -67,8 +70,14 @@ marked interrupted; a second Ctrl-C exits at once (kill -9 is safe too: the
 next run takes the runs over). Several 'harness run' processes may share one
 database and grid; each run is trained by one of them.
 
-A run that fails, produces a NaN loss or panics is marked failed with its
-reason and the others go on; the exit code is then 1.
+A run that fails, produces a NaN loss, panics or raises a libtorch error
+(out of memory, a shape error, a CUDA error) is marked failed with its
+reason and the others go on; the exit code is then 1. A run whose attempt
+kills the whole process (a segfault or abort inside libtorch, the kernel's
+OOM killer) is seen by the next 'harness run', which records the crash with
+what the crash report says and tries the run again, alone in its process
+and after the grid's other runs; after --max-attempts crashes it is marked
+failed and left alone unless --retry-failed is given.
 
 With --executor slurm the runs left to do are submitted as one Slurm job
 array instead (docs/cluster.md): each task trains one run into its own
@@ -98,8 +107,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if err := c.slurm.check(fs); err != nil {
 		return err
 	}
-	if c.jobs < 0 || c.threads < 0 || c.leaseTimeout <= 0 {
-		return badInputf("run: --jobs and --threads must be ≥ 0 and --lease-timeout > 0")
+	if c.jobs < 0 || c.threads < 0 || c.leaseTimeout <= 0 || c.maxAttempts < 1 {
+		return badInputf("run: --jobs and --threads must be ≥ 0, --lease-timeout > 0 and --max-attempts ≥ 1")
 	}
 	g, runs, err := loadGrid(pos[0], c.sets)
 	if err != nil {
@@ -120,6 +129,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	store.CrashLimit = c.maxAttempts
 	obs, closeObs, err := c.observer()
 	if err != nil {
 		return err

@@ -30,8 +30,10 @@ type Trainer struct {
 	// or interrupted mid-way.
 	StepDelay time.Duration
 	// Fail, Panic and NaN name run seeds that, halfway through, return an
-	// error, panic, or record a NaN loss and return an error.
-	Fail, Panic, NaN map[int64]bool
+	// error, panic, or record a NaN loss and return an error. Abort names
+	// seeds that, halfway through, kill the whole process with SIGABRT, as
+	// abort() inside libtorch would.
+	Fail, Panic, NaN, Abort map[int64]bool
 	// IgnoreCancel makes runs ignore their context (a hung trainer), to
 	// test that a second Ctrl-C exits at once.
 	IgnoreCancel bool
@@ -44,9 +46,9 @@ type Trainer struct {
 
 // Parse reads a Trainer from a comma-separated spec, as given to the
 // harness binary of the harnesstest build:
-// "delay=20ms,fail=3,panic=4,nan=5,stubborn,ledger=/tmp/ledger".
+// "delay=20ms,fail=3,panic=4,nan=5,abort=6,stubborn,ledger=/tmp/ledger".
 func Parse(spec string) (*Trainer, error) {
-	t := &Trainer{Fail: map[int64]bool{}, Panic: map[int64]bool{}, NaN: map[int64]bool{}}
+	t := &Trainer{Fail: map[int64]bool{}, Panic: map[int64]bool{}, NaN: map[int64]bool{}, Abort: map[int64]bool{}}
 	for _, part := range strings.Split(spec, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
 		var err error
@@ -54,10 +56,10 @@ func Parse(spec string) (*Trainer, error) {
 		case "", "fake":
 		case "delay":
 			t.StepDelay, err = time.ParseDuration(v)
-		case "fail", "panic", "nan":
+		case "fail", "panic", "nan", "abort":
 			var seed int64
 			if seed, err = strconv.ParseInt(v, 10, 64); err == nil {
-				map[string]map[int64]bool{"fail": t.Fail, "panic": t.Panic, "nan": t.NaN}[k][seed] = true
+				map[string]map[int64]bool{"fail": t.Fail, "panic": t.Panic, "nan": t.NaN, "abort": t.Abort}[k][seed] = true
 			}
 		case "stubborn":
 			t.IgnoreCancel = true
@@ -132,6 +134,8 @@ func (t *Trainer) Run(ctx context.Context, run experiments.RunSpec, env harness.
 			case t.NaN[run.Seed]:
 				rec.Metric(st.Step, "loss", math.NaN())
 				return fmt.Errorf("loss is NaN at step %d", st.Step)
+			case t.Abort[run.Seed]:
+				abortProcess()
 			}
 		}
 		if st.Step%logEvery == 0 || st.Step == run.Train.Steps {

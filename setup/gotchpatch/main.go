@@ -43,24 +43,17 @@ func run(dir string, cfg libConfig, skip []string) error {
 			fmt.Printf("  SKIPPED %-24s %s\n", f.file, f.name)
 			continue
 		}
-		path := filepath.Join(dir, f.file)
-		src, err := os.ReadFile(path)
+		sites, err := applyFix(dir, f)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
+			return err
 		}
-		out, sites := f.apply(string(src))
-		if err := f.want(sites); err != nil {
-			return fmt.Errorf("%s: %s: %w (is this gotch v0.9.1?)", f.file, f.name, err)
-		}
-		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		fmt.Printf("  patched %-24s %-48s %5d sites\n", f.file, f.name, sites)
+		fmt.Printf("  patched %-24s %-56s %5d sites\n", f.file, f.name, sites)
 	}
 	files := map[string]string{
-		"libtch/lib.go":   libGo(cfg),
-		"rt/rt.go":        rtPackage(cfg),
-		"ts/outerloop.go": tsExtras,
+		"libtch/lib.go":             libGo(cfg),
+		"rt/rt.go":                  rtPackage(cfg),
+		"ts/outerloop.go":           tsExtras,
+		"internal/panicking/log.go": panickingLog,
 	}
 	for name, text := range files {
 		path := filepath.Join(dir, name)
@@ -73,4 +66,36 @@ func run(dir string, cfg libConfig, skip []string) error {
 		fmt.Printf("  wrote   %s\n", name)
 	}
 	return nil
+}
+
+// applyFix applies f to its file, or to every non-test file its glob
+// matches, and checks the total count of sites.
+func applyFix(dir string, f fix) (int, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, f.file))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", f.file, err)
+	}
+	paths = slices.DeleteFunc(paths, func(p string) bool { return strings.HasSuffix(p, "_test.go") })
+	if len(paths) == 0 {
+		return 0, fmt.Errorf("%s: no such file (is this gotch v0.9.1?)", f.file)
+	}
+	total := 0
+	for _, path := range paths {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", path, err)
+		}
+		out, sites := f.apply(string(src))
+		total += sites
+		if out == string(src) {
+			continue
+		}
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			return 0, fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if err := f.want(total); err != nil {
+		return 0, fmt.Errorf("%s: %s: %w (is this gotch v0.9.1?)", f.file, f.name, err)
+	}
+	return total, nil
 }

@@ -17,7 +17,8 @@ type fix struct {
 	want  func(sites int) error          // checks the count of changed sites
 }
 
-// fixes lists every transformation, in the order they are applied.
+// fixes lists every transformation, in the order they are applied. A file
+// may be a glob (test files excluded); its count is then the sum over files.
 // gotch.md §1.3 and §7 describe the bugs.
 var fixes = []fix{
 	{"bigstruct", "ts/tensor.go", "drop the 100 KB bigStruct allocated per tensor", dropBigStruct, exactly(1)},
@@ -30,6 +31,10 @@ var fixes = []fix{
 	{"clip", "nn/optimizer.go", "remove the re-entrant lock in ClipGradNorm", unlockClipGradNorm, exactly(1)},
 	{"slices", "libtch/c-generated.go", "accept empty slices for optional list arguments", emptySliceData, atLeast(900)},
 	{"strings", "libtch/c-generated.go", "free the C copies of string arguments", freeCStrings, atLeast(100)},
+	{"fatal", "ts/*.go", "panic instead of exiting the process on libtorch errors", panicOnFatal, atLeast(2500)},
+	{"fatal", "nn/*.go", "panic instead of exiting the process on libtorch errors", panicOnFatal, atLeast(50)},
+	{"fatal", "*.go", "panic instead of exiting the process on libtorch errors", panicOnFatal, atLeast(4)},
+	{"torcherr", "ts/error.go", "return libtorch errors as *ts.TorchError", typedTorchErr, exactly(1)},
 }
 
 func exactly(n int) func(int) error {
@@ -184,4 +189,35 @@ func freeCStrings(src string) (string, int) {
 	n := len(cString.FindAllStringIndex(src, -1))
 	out := cString.ReplaceAllString(src, "$1 := C.CString($2)\ndefer C.free(unsafe.Pointer($1))\n")
 	return strings.Replace(out, "//#include \"stdbool.h\" \n", "//#include \"stdbool.h\" \n//#include \"stdlib.h\"\n", 1), n
+}
+
+// logImport matches the standard library log import on a line of its own.
+var logImport = regexp.MustCompile(`(?m)^([ \t]*)"log"[ \t]*$`)
+
+// fatalCall matches log.Fatal, log.Fatalf and log.Fatalln calls.
+var fatalCall = regexp.MustCompile(`\blog\.Fatal(f|ln)?\(`)
+
+// panicOnFatal points a file's log import at the package panicking (written
+// by this patcher), whose Fatal functions panic with an error. Every Must*
+// wrapper calls log.Fatal on a libtorch error, which exited the process: one
+// run of a grid that ran out of memory killed all the others. A panic is
+// recovered by the run that caused it. The count is the number of Fatal calls
+// the new import now covers.
+func panicOnFatal(src string) (string, int) {
+	if !logImport.MatchString(src) {
+		return src, 0
+	}
+	n := len(fatalCall.FindAllStringIndex(src, -1))
+	return logImport.ReplaceAllString(src, `${1}log "github.com/sugarme/gotch/internal/panicking"`), n
+}
+
+// typedTorchErr makes TorchErr return a *TorchError (defined in
+// ts/outerloop.go) holding libtorch's message, so callers can tell a
+// libtorch exception from other failures and report its first line.
+func typedTorchErr(src string) (string, int) {
+	const site = "\t\treturn fmt.Errorf(\"Libtorch API Error: %v\\n%v\\n\", errStr, trace)\n"
+	n := strings.Count(src, site)
+	out := strings.ReplaceAll(src, site, "\t\treturn &TorchError{Msg: errStr, Stack: trace}\n")
+	// That call was the file's only use of fmt.
+	return strings.Replace(out, "\t\"fmt\"\n", "", 1), n
 }
