@@ -29,7 +29,7 @@ test-short: setup
 
 # Slurm executor against a real single-node Slurm (installs it; root). ~90 s.
 test-slurm: setup
-    OUTERLOOP_SLURM_TEST=1 go test -count=1 -timeout 10m -run 'Slurm|RunList|ParseElement|BatchScript|GPUsFor|ShellQuote' ./cmd/harness/ ./harness/
+    OUTERLOOP_SLURM_TEST=1 go test -count=1 -timeout 10m -run 'Slurm|RunList|ParseElement|BatchScript|GPUsFor|ShellQuote' ./cmd/harness/ ./harness/...
 
 # Small end-to-end grid: plan, train, evaluate, SQLite, HTML report.
 demo: build

@@ -390,7 +390,10 @@ greater = {a = "model.core=trm,train.loops=4", b = "model.core=hrm , train.loops
 	}
 }
 
-func TestDataPath(t *testing.T) {
+// TestSourceDir checks the one rule for relative task.source paths: the
+// folder of the file that set the value, or the working directory for
+// --set.
+func TestSourceDir(t *testing.T) {
 	dir := t.TempDir()
 	writeGrid(t, dir, "base/base.toml", "[task]\nsource = \"data/sudoku\"\n")
 	path := writeGrid(t, dir, "grid.toml", "name = \"t\"\nextends = \"base/base.toml\"\n")
@@ -398,10 +401,8 @@ func TestDataPath(t *testing.T) {
 		set  []string
 		want string
 	}{
-		{nil, filepath.Join(dir, "base/data/sudoku")},
-		{[]string{"task.source=generate"}, ""},
-		{[]string{"task.source=other/dir"}, "other/dir"},
-		{[]string{"task.source=/abs/dir"}, "/abs/dir"},
+		{nil, filepath.Join(dir, "base")},
+		{[]string{"task.source=other/dir"}, ""},
 	}
 	for _, tt := range tests {
 		g, err := Load(path, tt.set)
@@ -412,8 +413,8 @@ func TestDataPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := g.DataPath(runs[0]); got != tt.want {
-			t.Fatalf("DataPath with %v = %q, want %q", tt.set, got, tt.want)
+		if got := g.SourceDir(runs[0]); got != tt.want {
+			t.Fatalf("SourceDir with %v = %q, want %q", tt.set, got, tt.want)
 		}
 	}
 	swept := writeGrid(t, dir, "sub/swept.toml", "name = \"s\"\n[sweep]\n\"task.source\" = [\"a\", \"b\"]\n")
@@ -422,8 +423,8 @@ func TestDataPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	runs, _ := g.Expand()
-	if got, want := g.DataPath(runs[1]), filepath.Join(dir, "sub/b"); got != want {
-		t.Fatalf("DataPath of a swept source = %q, want %q", got, want)
+	if got, want := g.SourceDir(runs[1]), filepath.Join(dir, "sub"); got != want {
+		t.Fatalf("SourceDir of a swept source = %q, want %q", got, want)
 	}
 }
 

@@ -347,29 +347,27 @@ func (g *Grid) locate(e *FieldError, axisSrc map[string]source) {
 	}
 }
 
-// DataPath returns where run r's task data lives: "" for generated data,
-// else task.source resolved against the directory of the grid file that set
-// it (base grids included); a path given with --set is taken as typed,
-// relative to the working directory. The run id keeps the path as written,
-// so moving a checkout does not rename its runs.
-func (g *Grid) DataPath(r RunSpec) string {
-	p := r.Task.Source
-	switch {
-	case p == "" || p == "generate":
-		return ""
-	case filepath.IsAbs(p):
-		return p
-	}
+// SourceDir returns the folder a relative task.source of run r resolves
+// against: the folder of the grid file that set it (a base grid's own
+// folder for a value it sets, the top grid's for a value swept or set
+// there), or "" — the working directory — for a value given with --set,
+// which is typed on the command line. This is the one rule for data paths
+// (docs/grid.md); the run id keeps the path as written, so moving a
+// checkout does not rename its runs.
+func (g *Grid) SourceDir(r RunSpec) string {
 	s, ok := g.src["task.source"]
 	for _, ax := range g.Axes {
 		if j := slices.Index(ax.Keys, "task.source"); j >= 0 && j < len(ax.srcs) {
 			s, ok = ax.srcs[j], true
 		}
 	}
-	if !ok || s.file == "" {
-		return p
+	switch {
+	case !ok && g.Path != "": // not set in any file: the grid's own folder
+		return filepath.Dir(g.Path)
+	case !ok || s.file == "": // --set
+		return ""
 	}
-	return filepath.Join(filepath.Dir(s.file), p)
+	return filepath.Dir(s.file)
 }
 
 func equalValues(a, b any) bool { return reflect.DeepEqual(a, b) }

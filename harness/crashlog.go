@@ -53,6 +53,7 @@ func (c *crashLog) close() {
 	debug.SetCrashOutput(nil, debug.CrashOptions{})
 	c.f.Close()
 	os.Remove(c.path)
+	os.Remove(filepath.Dir(c.path)) // only if no other process's report is there
 }
 
 // crashLogPath names the crash file of the process that owns leases as

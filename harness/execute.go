@@ -84,7 +84,7 @@ func (r *gridRun) attempt(ctx context.Context, w int, lease *results.Lease, spec
 	})
 	stop := r.heartbeat(bg, lease, cancel, w, spec.ID)
 	leave := r.gate.enter(lease.Run.Crashes > 0 && r.Jobs > 1)
-	err := r.train(runCtx, spec, Env{Threads: threads, Dir: dir, BaseDir: filepath.Dir(r.grid.Path),
+	err := r.train(runCtx, spec, Env{Threads: threads, Dir: dir, BaseDir: r.sourceDir(spec),
 		CacheDir: r.CacheDir, Recorder: rec})
 	leave()
 	stop()
@@ -103,9 +103,9 @@ func (r *gridRun) attempt(ctx context.Context, w int, lease *results.Lease, spec
 }
 
 // train calls the trainer on a goroutine of its own, locked to one OS
-// thread for the whole run: libtorch keeps grad mode and OpenMP's thread
-// count per OS thread, so a goroutine that migrated between threads would
-// lose its budget. The goroutine never unlocks, so its thread exits with it
+// thread for the whole run: libtorch keeps grad mode and the intra-op
+// thread count per OS thread (measured: docs/libtorch.md, "Threads"), so a
+// goroutine that migrated between threads would lose its budget. The goroutine never unlocks, so its thread exits with it
 // and that state cannot leak into the next run. A panic fails the run with
 // its stack instead of killing the process and the other runs.
 func (r *gridRun) train(ctx context.Context, spec experiments.RunSpec, env Env) error {
@@ -222,4 +222,12 @@ func setAside(dir string, now time.Time) (string, error) {
 		return "", fmt.Errorf("set aside run folder: %w", err)
 	}
 	return to, nil
+}
+
+// sourceDir is where the run's relative task.source resolves.
+func (r *gridRun) sourceDir(spec experiments.RunSpec) string {
+	if r.SourceDir != nil {
+		return r.SourceDir(spec)
+	}
+	return r.grid.SourceDir(spec)
 }

@@ -6,14 +6,15 @@ import (
 	"outerloop/results"
 )
 
-// The scheduler reports what happens through an Observer and never draws;
+// The scheduler reports what happens through an EventSink and never draws;
 // printers (the live terminal view, plain lines for logs) sit behind the
-// interface, as restic's progress printers do.
+// interface, as restic's progress printers do. (What a run produces —
+// metrics, evaluations, checkpoints — goes to its Recorder instead.)
 
-// Observer receives the scheduler's events. Observe is called from many
+// EventSink receives the scheduler's events. Observe is called from many
 // goroutines (one per worker) and must be quick: a printer that draws
 // keeps state and redraws on its own clock.
-type Observer interface {
+type EventSink interface {
 	Observe(Event)
 }
 
@@ -89,15 +90,15 @@ type Failure struct {
 	Err   string
 }
 
-// observers fans events out to several observers.
-type observers []Observer
+// sinks fans events out to several sinks.
+type sinks []EventSink
 
-// Observe passes e to each observer.
-func (os observers) Observe(e Event) {
-	for _, o := range os {
-		o.Observe(e)
+// Observe passes e to each sink.
+func (ss sinks) Observe(e Event) {
+	for _, s := range ss {
+		s.Observe(e)
 	}
 }
 
-// Tee returns an Observer that passes every event to each of obs in turn.
-func Tee(obs ...Observer) Observer { return observers(obs) }
+// Tee returns an EventSink that passes every event to each of ss in turn.
+func Tee(ss ...EventSink) EventSink { return sinks(ss) }

@@ -47,8 +47,12 @@ type Scheduler struct {
 	// the next start can say why a run's process died (default: .crashes
 	// inside RunsDir).
 	CrashDir string
-	// Observer receives progress events (nil: none).
-	Observer Observer
+	// SourceDir, when set, says where a run's relative task.source
+	// resolves instead of the grid (a Slurm task reads it from its run
+	// list, which recorded Grid.SourceDir at submission).
+	SourceDir func(experiments.RunSpec) string
+	// Events receives progress events (nil: none).
+	Events EventSink
 }
 
 // gridRun is one Scheduler.Run in progress.
@@ -121,8 +125,8 @@ func (s *Scheduler) start(ctx context.Context, g *experiments.Grid, runs []exper
 	if sc.CrashDir == "" {
 		sc.CrashDir = filepath.Join(sc.RunsDir, ".crashes")
 	}
-	if sc.Observer == nil {
-		sc.Observer = Tee()
+	if sc.Events == nil {
+		sc.Events = Tee()
 	}
 	r := &gridRun{Scheduler: &sc, grid: g, specs: map[string]experiments.RunSpec{}, provIDs: map[int]string{},
 		host: hostKey(), beat: max(sc.LeaseTimeout/4, 10*time.Millisecond),
@@ -207,7 +211,7 @@ func (r *gridRun) finish(ctx context.Context) (Summary, error) {
 func (r *gridRun) emit(e Event) {
 	e.Time = time.Now()
 	e.Grid = r.grid.Name
-	r.Observer.Observe(e)
+	r.Events.Observe(e)
 }
 
 // worker claims and trains runs until none is left. When the only runs

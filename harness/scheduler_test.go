@@ -3,7 +3,6 @@ package harness_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,53 +18,6 @@ import (
 	"outerloop/harness/harnesstest"
 	"outerloop/results"
 )
-
-// fakeGrid is 2 training-loop settings × the given seeds of the test
-// trainer's problem, steps long, checkpointed every 10 steps.
-const fakeGrid = `
-name = "fake"
-seeds = %s
-[task]
-name = "sudoku"
-size = 4
-[train]
-steps = %d
-log_every = 5
-checkpoint_every = 10
-[eval]
-loops = 3
-[sweep]
-"train.loops" = [1, 2]
-`
-
-// MustLoadGrid writes a grid file and loads and expands it.
-func MustLoadGrid(tb testing.TB, seeds string, steps int, overrides ...string) (*experiments.Grid, []experiments.RunSpec) {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "grid.toml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(fakeGrid, seeds, steps)), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	g, err := experiments.Load(path, overrides)
-	if err != nil {
-		tb.Fatalf("load grid: %v", err)
-	}
-	runs, err := g.Expand()
-	if err != nil {
-		tb.Fatalf("expand grid: %v", err)
-	}
-	return g, runs
-}
-
-// MustOpenStore opens a fresh results database.
-func MustOpenStore(tb testing.TB) *results.Store {
-	tb.Helper()
-	s, err := results.Open(context.Background(), filepath.Join(tb.TempDir(), "results.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return s
-}
 
 // events collects every event, safe for the scheduler's goroutines.
 type events struct {
@@ -96,16 +48,16 @@ func (e *events) count(kind harness.EventKind) int {
 	return n
 }
 
-func newScheduler(t *testing.T, s *results.Store, tr harness.Trainer, obs harness.Observer) *harness.Scheduler {
+func newScheduler(t *testing.T, s *results.Store, tr harness.Trainer, obs harness.EventSink) *harness.Scheduler {
 	dir := t.TempDir()
 	return &harness.Scheduler{Store: s, Trainer: tr, Jobs: 2, RunsDir: filepath.Join(dir, "runs"),
-		CacheDir: filepath.Join(dir, "cache"), LeaseTimeout: time.Second, Observer: obs}
+		CacheDir: filepath.Join(dir, "cache"), LeaseTimeout: time.Second, Events: obs}
 }
 
 func TestSchedulerTrainsGridAndSkipsDoneRuns(t *testing.T) {
 	ctx := context.Background()
-	store := MustOpenStore(t)
-	g, runs := MustLoadGrid(t, "[1, 2, 3]", 40)
+	store := harnesstest.MustOpenStore(t)
+	g, runs := harnesstest.MustLoadGrid(t, "[1, 2, 3]", 40)
 	ev := &events{}
 	sched := newScheduler(t, store, &harnesstest.Trainer{}, ev)
 	sum, err := sched.Run(ctx, g, runs)
@@ -178,8 +130,8 @@ func TestThreadBudget(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			store := MustOpenStore(t)
-			g, runs := MustLoadGrid(t, "[1]", 10, tc.overrides...)
+			store := harnesstest.MustOpenStore(t)
+			g, runs := harnesstest.MustLoadGrid(t, "[1]", 10, tc.overrides...)
 			sched := newScheduler(t, store, &harnesstest.Trainer{}, nil)
 			sched.Threads = tc.threads
 			if _, err := sched.Run(ctx, g, runs); err != nil {
@@ -200,8 +152,8 @@ func TestThreadBudget(t *testing.T) {
 
 func TestFailuresAreIsolated(t *testing.T) {
 	ctx := context.Background()
-	store := MustOpenStore(t)
-	g, runs := MustLoadGrid(t, "[1, 2, 3, 4]", 20)
+	store := harnesstest.MustOpenStore(t)
+	g, runs := harnesstest.MustLoadGrid(t, "[1, 2, 3, 4]", 20)
 	tr, err := harnesstest.Parse("fail=1,panic=2,nan=3")
 	if err != nil {
 		t.Fatal(err)
@@ -253,8 +205,8 @@ func TestFailuresAreIsolated(t *testing.T) {
 }
 
 func TestCancelMarksRunsInterruptedAndResumes(t *testing.T) {
-	store := MustOpenStore(t)
-	g, runs := MustLoadGrid(t, "[1, 2]", 200)
+	store := harnesstest.MustOpenStore(t)
+	g, runs := harnesstest.MustLoadGrid(t, "[1, 2]", 200)
 	ledgerPath := filepath.Join(t.TempDir(), "ledger")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -321,8 +273,8 @@ func TestCancelMarksRunsInterruptedAndResumes(t *testing.T) {
 
 func TestLostLeaseDiscardsTheAttempt(t *testing.T) {
 	ctx := context.Background()
-	store := MustOpenStore(t)
-	g, runs := MustLoadGrid(t, "[1]", 400, "train.loops=1")
+	store := harnesstest.MustOpenStore(t)
+	g, runs := harnesstest.MustLoadGrid(t, "[1]", 400, "train.loops=1")
 	var thief *results.Lease
 	var once sync.Once
 	ev := &events{}
@@ -403,8 +355,8 @@ func (b *batchTrainer) Run(ctx context.Context, run experiments.RunSpec, env har
 
 func TestRecorderWritesInBatches(t *testing.T) {
 	ctx := context.Background()
-	store := MustOpenStore(t)
-	g, runs := MustLoadGrid(t, "[1]", 10, "train.loops=1")
+	store := harnesstest.MustOpenStore(t)
+	g, runs := harnesstest.MustLoadGrid(t, "[1]", 10, "train.loops=1")
 	tr := &batchTrainer{n: 1500, logged: make(chan struct{}), release: make(chan struct{})}
 	sched := newScheduler(t, store, tr, nil)
 	done := make(chan error)
@@ -434,12 +386,12 @@ func TestRecorderWritesInBatches(t *testing.T) {
 // attempts left in the runs folder: its runs train from step 0 and the old
 // folders are moved aside, not deleted.
 func TestFreshDatabaseSetsAsideForeignCheckpoints(t *testing.T) {
-	g, runs := MustLoadGrid(t, "[1]", 20)
+	g, runs := harnesstest.MustLoadGrid(t, "[1]", 20)
 	runsDir := filepath.Join(t.TempDir(), "runs")
 	ledgerPath := filepath.Join(t.TempDir(), "ledger")
 	for round, name := range []string{"first", "second"} {
 		ev := &events{}
-		sched := newScheduler(t, MustOpenStore(t), &harnesstest.Trainer{Ledger: ledgerPath}, ev)
+		sched := newScheduler(t, harnesstest.MustOpenStore(t), &harnesstest.Trainer{Ledger: ledgerPath}, ev)
 		sched.RunsDir = runsDir
 		sum, err := sched.Run(context.Background(), g, runs)
 		if err != nil || sum.Final[results.Done] != len(runs) {

@@ -14,9 +14,12 @@ type Trainer interface {
 
 // Env is what the harness gives a run besides its configuration.
 type Env struct {
-	Threads  int    // libtorch intra-op threads for this run
-	Dir      string // per-run folder for checkpoints and artifacts (created by harness)
-	BaseDir  string // the grid file's folder (tasks resolve relative paths against it)
+	Threads int    // libtorch intra-op threads for this run
+	Dir     string // per-run folder for checkpoints and artifacts (created by harness)
+	// BaseDir is the folder a relative task.source resolves against
+	// (experiments.Grid.SourceDir: the grid file that set it; "" for the
+	// working directory).
+	BaseDir  string
 	CacheDir string // dataset cache folder
 	Recorder Recorder
 }

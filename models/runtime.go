@@ -19,15 +19,21 @@ import (
 // thread-local in libtorch, so every goroutine that drives it must call
 // runtime.LockOSThread first (gotch.md §1.4); train does.
 
-// SetThreads sets libtorch's intra-op thread count (process-wide in
-// libtorch; the harness gives concurrent runs a share each).
+// SetThreads sets libtorch's intra-op thread count for the calling OS
+// thread, which the harness gives each run (docs/libtorch.md, "Threads").
+// The count is per thread, with one catch: a thread's first parallel op
+// lazily adopts the count set last anywhere in the process, overwriting
+// what the thread set before. Reading the count first does that lazy step
+// now, so the value set here stays this thread's
+// (TestThreadBudgetIsPerThread).
 func SetThreads(n int) {
 	if n > 0 {
+		rt.NumThreads()
 		rt.SetNumThreads(n)
 	}
 }
 
-// Threads returns libtorch's intra-op thread count.
+// Threads returns libtorch's intra-op thread count on the calling thread.
 func Threads() int { return rt.NumThreads() }
 
 // LiveTensors is the number of Go tensor handles not yet freed; a training

@@ -175,3 +175,42 @@ func millis(ms int64) time.Time {
 	}
 	return time.UnixMilli(ms)
 }
+
+// ErrInUse is returned by Relocate when a run in the database is running:
+// a process may have the file open.
+var ErrInUse = errors.New("a run in it is running")
+
+// Relocate moves the database file at from, with its WAL and shared-memory
+// files, to the path to (which must not exist). It refuses while any run
+// is running, since a process holding the file open would go on writing to
+// the old name.
+func Relocate(ctx context.Context, from, to string) error {
+	if _, err := os.Stat(to); err == nil {
+		return fmt.Errorf("move results db %s to %s: %s already exists", from, to, to)
+	}
+	s, err := Open(ctx, from)
+	if err != nil {
+		return fmt.Errorf("move results db %s: %w", from, err)
+	}
+	var running int
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status = 'running'`).Scan(&running)
+	if cerr := s.Close(); err == nil {
+		err = cerr // closing the last connection checkpoints the WAL into the file
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("move results db %s: %w", from, err)
+	case running > 0:
+		return fmt.Errorf("move results db %s: %w (%d runs); let it finish or pass --db %s", from, ErrInUse, running, from)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return fmt.Errorf("move results db %s: %w", from, err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		err := os.Rename(from+suffix, to+suffix)
+		if err != nil && !(suffix != "" && errors.Is(err, os.ErrNotExist)) {
+			return fmt.Errorf("move results db %s: %w", from, err)
+		}
+	}
+	return nil
+}

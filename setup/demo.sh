@@ -4,7 +4,7 @@
 # Rerunning resumes (finished runs are not trained again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-db=${OUTERLOOP_DEMO_DB:-results/demo.db}
+db=${OUTERLOOP_DEMO_DB:-out/demo.db}
 grid=ablations/demo.toml
 
 echo "== plan: $grid"

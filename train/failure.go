@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/sugarme/gotch/ts"
+
+	"outerloop/harness"
 )
 
 // libtorchFailure turns a panic that carries a libtorch exception (gotch's
@@ -17,7 +19,7 @@ import (
 // error.txt in the run folder. Tensors the failed step still held are
 // unreachable now; Run's models.ReleaseMemory runs their finalizers, which
 // free them. Any other panic is a bug and is passed on with its stack.
-func libtorchFailure(p any, env Env) error {
+func libtorchFailure(p any, env harness.Env) error {
 	var te *ts.TorchError
 	if err, ok := p.(error); !ok || !errors.As(err, &te) {
 		panic(p)
@@ -29,8 +31,8 @@ func libtorchFailure(p any, env Env) error {
 	if env.Dir != "" {
 		path := filepath.Join(env.Dir, "error.txt")
 		text := fmt.Sprintf("%s\n\nGo stack:\n%s", te.Msg, te.Stack)
-		if os.WriteFile(path, []byte(text), 0o644) == nil && env.Observer != nil {
-			env.Observer.Artifact("error", "error.txt")
+		if os.WriteFile(path, []byte(text), 0o644) == nil && env.Recorder != nil {
+			env.Recorder.Artifact("error", "error.txt")
 		}
 	}
 	return fmt.Errorf("libtorch: %s", msg)

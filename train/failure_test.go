@@ -44,18 +44,19 @@ func (faultyTrainer) Run(ctx context.Context, run experiments.RunSpec, env harne
 	if run.Seed%2 == 1 {
 		rec = faultyRecorder{Recorder: rec, failAt: run.Train.Steps / 2}
 	}
-	return Run(ctx, run, Env{Threads: 1, Dir: env.Dir, BaseDir: env.BaseDir, CacheDir: env.CacheDir, Observer: rec})
+	env.Threads, env.Recorder = 1, rec
+	return Run(ctx, run, env)
 }
 
 func (faultyTrainer) Info() map[string]string { return Info() }
 
-// rssObserver samples the process's RSS each time a run ends.
-type rssObserver struct {
+// rssSink samples the process's RSS each time a run ends.
+type rssSink struct {
 	mu  sync.Mutex
 	rss []int64
 }
 
-func (o *rssObserver) Observe(e harness.Event) {
+func (o *rssSink) Observe(e harness.Event) {
 	if e.Kind == harness.EventFinished {
 		o.mu.Lock()
 		o.rss = append(o.rss, models.RSSBytes())
@@ -109,8 +110,8 @@ loops = 2
 		t.Fatal(err)
 	}
 	defer store.Close()
-	obs := &rssObserver{}
-	sched := &harness.Scheduler{Store: store, Trainer: faultyTrainer{}, Jobs: 1, Threads: 1, Observer: obs,
+	obs := &rssSink{}
+	sched := &harness.Scheduler{Store: store, Trainer: faultyTrainer{}, Jobs: 1, Threads: 1, Events: obs,
 		RunsDir: filepath.Join(dir, "runs"), CacheDir: filepath.Join(dir, "cache")}
 	sum, err := sched.Run(context.Background(), g, runs)
 	first, last := obs.rss[0], obs.rss[len(obs.rss)-1]

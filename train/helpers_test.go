@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"outerloop/experiments"
+	"outerloop/harness"
 )
 
 // lockThread pins the calling test goroutine to its OS thread: libtorch's
@@ -14,8 +15,8 @@ import (
 // thread it changed. A goroutine that exits locked takes its thread with it.
 func lockThread() { runtime.LockOSThread() }
 
-// memObserver keeps everything a run reports, for assertions.
-type memObserver struct {
+// memRecorder keeps everything a run reports, for assertions.
+type memRecorder struct {
 	metrics     map[string]map[int]float64 // name → step → value
 	evals       map[string]map[int]float64 // name → loops → value (last eval)
 	evalSteps   []int
@@ -23,18 +24,18 @@ type memObserver struct {
 	losses      []float64 // per step, from Progress
 }
 
-func newMemObserver() *memObserver {
-	return &memObserver{metrics: map[string]map[int]float64{}, evals: map[string]map[int]float64{}}
+func newMemRecorder() *memRecorder {
+	return &memRecorder{metrics: map[string]map[int]float64{}, evals: map[string]map[int]float64{}}
 }
 
-func (o *memObserver) Metric(step int, name string, v float64) {
+func (o *memRecorder) Metric(step int, name string, v float64) {
 	if o.metrics[name] == nil {
 		o.metrics[name] = map[int]float64{}
 	}
 	o.metrics[name][step] = v
 }
 
-func (o *memObserver) Eval(step, loops int, name string, v float64) {
+func (o *memRecorder) Eval(step, loops int, name string, v float64) {
 	if len(o.evalSteps) == 0 || o.evalSteps[len(o.evalSteps)-1] != step {
 		o.evalSteps = append(o.evalSteps, step)
 		o.evals = map[string]map[int]float64{}
@@ -45,15 +46,15 @@ func (o *memObserver) Eval(step, loops int, name string, v float64) {
 	o.evals[name][loops] = v
 }
 
-func (o *memObserver) Artifact(kind, path string) error { return nil }
-func (o *memObserver) Checkpoint(step int)              { o.checkpoints = append(o.checkpoints, step) }
-func (o *memObserver) Flush()                           {}
-func (o *memObserver) Progress(step, total int, loss float64) {
+func (o *memRecorder) Artifact(kind, path string) error { return nil }
+func (o *memRecorder) Checkpoint(step int)              { o.checkpoints = append(o.checkpoints, step) }
+func (o *memRecorder) Flush()                           {}
+func (o *memRecorder) Progress(step, total int, loss float64) {
 	o.losses = append(o.losses, loss)
 }
 
 // last returns the value of a metric at its last logged step.
-func (o *memObserver) last(name string) float64 {
+func (o *memRecorder) last(name string) float64 {
 	steps := make([]int, 0, len(o.metrics[name]))
 	for s := range o.metrics[name] {
 		steps = append(steps, s)
@@ -85,11 +86,11 @@ func smallRun(mod func(*experiments.RunSpec)) experiments.RunSpec {
 	return r
 }
 
-func mustRun(t testing.TB, r experiments.RunSpec, dir string) *memObserver {
+func mustRun(t testing.TB, r experiments.RunSpec, dir string) *memRecorder {
 	t.Helper()
 	lockThread()
-	obs := newMemObserver()
-	if err := Run(context.Background(), r, Env{Threads: 1, Dir: dir, Observer: obs}); err != nil {
+	obs := newMemRecorder()
+	if err := Run(context.Background(), r, harness.Env{Threads: 1, Dir: dir, Recorder: obs}); err != nil {
 		t.Fatal(err)
 	}
 	return obs

@@ -7,6 +7,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"outerloop/experiments"
+	"outerloop/harness"
 	"outerloop/models"
 	"outerloop/tasks"
 )
@@ -18,7 +19,7 @@ type engine struct {
 	run    experiments.RunSpec
 	model  *models.Model
 	data   *tasks.Dataset
-	obs    Observer
+	obs    harness.Recorder
 	device gotch.Device
 	params []*ts.Tensor
 	opt    *adamW
@@ -48,7 +49,7 @@ type slots struct {
 	minSeg   int     // same-batch: exploration's minimum for this batch
 }
 
-func newEngine(run experiments.RunSpec, m *models.Model, data *tasks.Dataset, obs Observer) *engine {
+func newEngine(run experiments.RunSpec, m *models.Model, data *tasks.Dataset, obs harness.Recorder) *engine {
 	params := m.Params.Trainable()
 	e := &engine{
 		run: run, model: m, data: data, obs: obs,

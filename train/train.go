@@ -9,30 +9,24 @@ import (
 	"time"
 
 	"outerloop/experiments"
+	"outerloop/harness"
 	"outerloop/models"
 	"outerloop/tasks"
 )
 
-// Observer receives what a run produces. It has the method set of
-// harness.Recorder, so the harness passes its SQLite recorder straight in;
-// train never prints and never imports results.
-type Observer interface {
-	Metric(step int, name string, value float64)
-	Eval(step, loops int, name string, value float64)
-	Artifact(kind, path string) error
-	Checkpoint(step int)
-	Flush()
-	Progress(step, total int, loss float64)
+// Trainer is the training engine as the harness calls it: it implements
+// harness.Trainer with Run and Info. Runs report what they produce to the
+// harness.Recorder in their harness.Env; train never prints and never
+// touches the results database.
+type Trainer struct{}
+
+// Run trains and evaluates one run (see the package function Run).
+func (Trainer) Run(ctx context.Context, run experiments.RunSpec, env harness.Env) error {
+	return Run(ctx, run, env)
 }
 
-// Env is what a run gets besides its configuration.
-type Env struct {
-	Threads  int    // libtorch intra-op threads (0 = leave as is)
-	Dir      string // per-run folder: checkpoints live here
-	BaseDir  string // the grid file's folder, for relative task sources
-	CacheDir string // dataset cache ("" = none)
-	Observer Observer
-}
+// Info describes the linked libtorch, for run provenance.
+func (Trainer) Info() map[string]string { return Info() }
 
 // Info describes the linked libtorch, for run provenance.
 func Info() map[string]string { return models.Libtorch() }
@@ -40,7 +34,7 @@ func Info() map[string]string { return models.Libtorch() }
 // Run trains one run and evaluates it, resuming from the checkpoint in
 // env.Dir when there is one. Cancelling ctx checkpoints and returns
 // ctx.Err(); a NaN loss returns an error naming the step.
-func Run(ctx context.Context, run experiments.RunSpec, env Env) (err error) {
+func Run(ctx context.Context, run experiments.RunSpec, env harness.Env) (err error) {
 	// libtorch's grad mode and gotch's error slot are thread-local.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -70,13 +64,13 @@ func Run(ctx context.Context, run experiments.RunSpec, env Env) (err error) {
 	if model.Puzzle != nil {
 		defer model.Puzzle.Drop()
 	}
-	e := newEngine(run, model, data, env.Observer)
+	e := newEngine(run, model, data, env.Recorder)
 	defer e.drop()
 	if err := e.resume(env.Dir); err != nil {
 		return err
 	}
 	if e.step == 0 {
-		env.Observer.Metric(0, "parameters", float64(model.Count()))
+		env.Recorder.Metric(0, "parameters", float64(model.Count()))
 	}
 	return e.train(ctx, env.Dir)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"outerloop/experiments"
+	"outerloop/harness"
 	"outerloop/models"
 	"outerloop/tasks"
 )
@@ -110,7 +111,7 @@ func engineFor(t testing.TB, r experiments.RunSpec, cacheDir ...string) *engine 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEngine(r, m, data, newMemObserver())
+	e := newEngine(r, m, data, newMemRecorder())
 	t.Cleanup(func() { e.drop(); m.Params.Drop() })
 	return e
 }
@@ -166,7 +167,7 @@ func TestEvaluationUsesEMAWeights(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		e.trainStep(3e-3)
 	}
-	obs := newMemObserver()
+	obs := newMemRecorder()
 	e.obs = obs
 	live := Evaluate(e.model, e.data, e.data.Test, e.run.Eval, e.run.Train.Halting, e.run.Train.Gradient)
 	e.ema.swap(e.params)
@@ -188,13 +189,13 @@ func TestEvaluationUsesEMAWeights(t *testing.T) {
 
 // stopAt cancels a run once it reports a given step.
 type stopAt struct {
-	*memObserver
+	*memRecorder
 	step   int
 	cancel context.CancelFunc
 }
 
 func (s stopAt) Progress(step, total int, loss float64) {
-	s.memObserver.Progress(step, total, loss)
+	s.memRecorder.Progress(step, total, loss)
 	if step == s.step {
 		s.cancel()
 	}
@@ -212,8 +213,8 @@ func TestResumeContinuesWithIdenticalLosses(t *testing.T) {
 			lockThread()
 			dir := t.TempDir()
 			ctx, cancel := context.WithCancel(context.Background())
-			first := stopAt{newMemObserver(), 7, cancel}
-			err := Run(ctx, r, Env{Threads: 1, Dir: dir, Observer: first})
+			first := stopAt{newMemRecorder(), 7, cancel}
+			err := Run(ctx, r, harness.Env{Threads: 1, Dir: dir, Recorder: first})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("interrupted run returned %v, want context.Canceled", err)
 			}

@@ -13,7 +13,7 @@ import (
 
 // ExportCommand writes the results as CSV or JSON Lines files.
 type ExportCommand struct {
-	stdout io.Writer
+	stdout, stderr io.Writer
 
 	db     string
 	grid   string
@@ -64,7 +64,7 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return badInput(err)
 	}
-	store, err := openExistingStore(ctx, c.db)
+	store, err := openExistingStore(ctx, c.db, c.stderr)
 	if err != nil {
 		return err
 	}

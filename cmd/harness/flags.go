@@ -12,9 +12,6 @@ import (
 	"outerloop/results"
 )
 
-// defaultDB is where results go unless --db says otherwise.
-const defaultDB = "results/outerloop.db"
-
 // badInputError marks an error in what the user gave (flags, arguments,
 // the grid file): exit code 2.
 type badInputError struct{ err error }
@@ -85,13 +82,19 @@ func (s *setFlags) Set(v string) error {
 }
 
 // openStore opens the results database, creating it on first use.
-func openStore(ctx context.Context, path string) (*results.Store, error) {
+func openStore(ctx context.Context, path string, w io.Writer) (*results.Store, error) {
+	if err := moveOldDefault(ctx, path, w); err != nil {
+		return nil, err
+	}
 	return results.Open(ctx, path)
 }
 
 // openExistingStore opens a database that must already exist, for the
 // commands that only read: a typo in --db should not create an empty file.
-func openExistingStore(ctx context.Context, path string) (*results.Store, error) {
+func openExistingStore(ctx context.Context, path string, w io.Writer) (*results.Store, error) {
+	if err := moveOldDefault(ctx, path, w); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, badInputf("open results db: %v", err)
 	}

@@ -11,12 +11,13 @@ import (
 
 	"outerloop/experiments"
 	"outerloop/harness"
+	"outerloop/harness/slurm"
 	"outerloop/results"
 )
 
 // LsCommand lists grids, or one grid's runs.
 type LsCommand struct {
-	stdout io.Writer
+	stdout, stderr io.Writer
 
 	db string
 }
@@ -59,7 +60,7 @@ func (c *LsCommand) Run(ctx context.Context, args []string) error {
 	if len(pos) > 1 {
 		return badInputf("ls: want at most one grid name, got %d arguments", len(pos))
 	}
-	store, err := openExistingStore(ctx, c.db)
+	store, err := openExistingStore(ctx, c.db, c.stderr)
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func (c *LsCommand) runs(ctx context.Context, store *results.Store, grid string)
 	}
 	keys, rows := varyingOfStored(runs)
 	// Runs in Slurm arrays not yet collected show where they stand there.
-	slurm, slurmErr := harness.SlurmStates(ctx, store, harness.DefaultSlurmDir(c.db))
+	slurm, slurmErr := slurm.States(ctx, store, slurm.DefaultDir(c.db))
 	task := ""
 	if len(slurm) > 0 {
 		task = "TASK\t"

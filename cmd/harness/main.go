@@ -30,11 +30,11 @@ var commands = []struct {
 	new           func(stdout, stderr io.Writer) command
 }{
 	{"run", "train a grid's runs; rerun to resume", func(o, e io.Writer) command { return &RunCommand{stdout: o, stderr: e} }},
-	{"plan", "show a grid's runs and their status without training", func(o, e io.Writer) command { return &PlanCommand{stdout: o} }},
-	{"ls", "list grids, or the runs of one grid", func(o, e io.Writer) command { return &LsCommand{stdout: o} }},
-	{"show", "show one run: config, provenance, final metrics", func(o, e io.Writer) command { return &ShowCommand{stdout: o} }},
-	{"report", "write a grid's HTML report and print its claim verdicts", func(o, e io.Writer) command { return &ReportCommand{stdout: o} }},
-	{"export", "write runs, metrics and evals as CSV or JSON Lines", func(o, e io.Writer) command { return &ExportCommand{stdout: o} }},
+	{"plan", "show a grid's runs and their status without training", func(o, e io.Writer) command { return &PlanCommand{stdout: o, stderr: e} }},
+	{"ls", "list grids, or the runs of one grid", func(o, e io.Writer) command { return &LsCommand{stdout: o, stderr: e} }},
+	{"show", "show one run: config, provenance, final metrics", func(o, e io.Writer) command { return &ShowCommand{stdout: o, stderr: e} }},
+	{"report", "write a grid's HTML report and print its claim verdicts", func(o, e io.Writer) command { return &ReportCommand{stdout: o, stderr: e} }},
+	{"export", "write runs, metrics and evals as CSV or JSON Lines", func(o, e io.Writer) command { return &ExportCommand{stdout: o, stderr: e} }},
 	{"merge", "fold result databases (shards) into one", func(o, e io.Writer) command { return &MergeCommand{stdout: o} }},
 	{"slurm", "Slurm arrays: collect their shards", func(o, e io.Writer) command { return &SlurmCommand{stdout: o} }},
 	{"run-one", "train one task of a Slurm array (the batch script calls it)", func(o, e io.Writer) command { return &RunOneCommand{stdout: o, stderr: e} }},

@@ -36,7 +36,7 @@ trained. Grids and provenance are unioned. Merging the same shards again
 changes nothing. Shards written by an older harness are upgraded first.
 
 Examples:
-  harness merge shards/*.db -o results/outerloop.db
+  harness merge shards/*.db -o out/outerloop.db
   harness merge node1.db node2.db -o merged.db && harness ls --db merged.db
 `)
 }
@@ -51,7 +51,7 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 		return badInputf("merge: want shard databases and -o MAIN.db\nrun 'harness merge --help' for usage")
 	}
 	for _, src := range srcs {
-		if _, err := openExistingStore(ctx, src); err != nil {
+		if _, err := openExistingStore(ctx, src, io.Discard); err != nil {
 			return err
 		}
 	}

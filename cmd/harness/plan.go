@@ -17,7 +17,7 @@ import (
 
 // PlanCommand prints a grid's expansion without training.
 type PlanCommand struct {
-	stdout io.Writer
+	stdout, stderr io.Writer
 
 	db   string
 	sets setFlags
@@ -96,6 +96,9 @@ func (c *PlanCommand) Run(ctx context.Context, args []string) error {
 
 // statuses reads the runs' statuses, or none when there is no database yet.
 func (c *PlanCommand) statuses(ctx context.Context, runs []experiments.RunSpec) (map[string]results.Status, error) {
+	if err := moveOldDefault(ctx, c.db, c.stderr); err != nil {
+		return nil, err
+	}
 	if _, err := os.Stat(c.db); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -16,7 +16,7 @@ import (
 
 // ReportCommand writes a grid's HTML report and figures.
 type ReportCommand struct {
-	stdout io.Writer
+	stdout, stderr io.Writer
 
 	db   string
 	out  string
@@ -58,6 +58,9 @@ func (c *ReportCommand) Run(ctx context.Context, args []string) error {
 	}
 	if len(pos) != 1 {
 		return badInputf("report: want one grid file or grid name, got %d arguments\nrun 'harness report --help' for usage", len(pos))
+	}
+	if err := moveOldDefault(ctx, c.db, c.stderr); err != nil {
+		return err
 	}
 	if _, err := os.Stat(c.db); err != nil {
 		return badInputf("report: no results database at %s (run the grid first, or pass --db)", c.db)

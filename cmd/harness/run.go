@@ -124,7 +124,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	if c.jobs == 0 {
 		c.jobs = defaultJobs(runs)
 	}
-	store, err := openStore(ctx, c.db)
+	store, err := openStore(ctx, c.db, c.stderr)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	}
 	base := filepath.Dir(c.db)
 	sched := &harness.Scheduler{Store: store, Trainer: trainer, Jobs: c.jobs, Threads: c.threads,
-		LeaseTimeout: c.leaseTimeout, RetryFailed: c.retryFailed, Observer: obs,
+		LeaseTimeout: c.leaseTimeout, RetryFailed: c.retryFailed, Events: obs,
 		RunsDir: orDefault(c.runsDir, filepath.Join(base, "runs")), CacheDir: orDefault(c.cacheDir, filepath.Join(base, "cache"))}
 	sum, err := sched.Run(ctx, g, runs)
 	closeObs()
@@ -189,7 +189,7 @@ func orDefault(s, def string) string {
 
 // observer picks the progress display. Progress goes to stderr so stdout
 // keeps only the summary.
-func (c *RunCommand) observer() (harness.Observer, func(), error) {
+func (c *RunCommand) observer() (harness.EventSink, func(), error) {
 	f, isFile := c.stderr.(*os.File)
 	tty := isFile && term.IsTerminal(int(f.Fd()))
 	mode := c.progress

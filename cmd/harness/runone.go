@@ -11,6 +11,7 @@ import (
 
 	"outerloop/experiments"
 	"outerloop/harness"
+	"outerloop/harness/slurm"
 )
 
 // RunOneCommand trains one task of a Slurm job array.
@@ -52,8 +53,8 @@ Slurm to run the task again ('scontrol requeue'); the requeued task finds
 its run interrupted in its shard and resumes from the checkpoint.
 
 Examples:
-  harness run-one --list results/slurm/outer-loop-20250101-120000/runs.json --index 3 \
-      --shard results/slurm/outer-loop-20250101-120000/shard-4242-3.db
+  harness run-one --list out/slurm/outer-loop-20250101-120000/runs.json --index 3 \
+      --shard out/slurm/outer-loop-20250101-120000/shard-4242-3.db
 `)
 }
 
@@ -79,12 +80,12 @@ func (c *RunOneCommand) Run(ctx context.Context, args []string) error {
 	go func() {
 		select {
 		case <-usr1:
-			cancel(harness.ErrSlurmWarning)
+			cancel(slurm.ErrWarning)
 		case <-ctx.Done():
 		}
 	}()
-	task := &harness.SlurmTask{List: c.list, Index: c.index, Shard: c.shard, Trainer: trainer, Threads: c.threads,
-		Observer: harness.NewLinePrinter(c.stderr), Requeue: c.requeue}
+	task := &slurm.Task{List: c.list, Index: c.index, Shard: c.shard, Trainer: trainer, Threads: c.threads,
+		Events: harness.NewLinePrinter(c.stderr), Requeue: c.requeue}
 	out, err := task.Run(ctx)
 	if out.Status != "" {
 		fmt.Fprintf(c.stdout, "run %s: %s\n", experiments.ShortID(out.Run), out.Status)

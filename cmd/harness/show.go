@@ -18,7 +18,7 @@ import (
 
 // ShowCommand prints one run in full.
 type ShowCommand struct {
-	stdout io.Writer
+	stdout, stderr io.Writer
 
 	db string
 }
@@ -56,7 +56,7 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return badInputf("show: want one run id, got %d arguments", len(pos))
 	}
-	store, err := openExistingStore(ctx, c.db)
+	store, err := openExistingStore(ctx, c.db, c.stderr)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ var slurmCommands = []struct {
 	name, summary string
 	new           func(stdout io.Writer) command
 }{
-	{"collect", "merge the shards of ended array tasks into the main database", func(o io.Writer) command { return &SlurmCollectCommand{stdout: o} }},
+	{"collect", "merge the shards of ended array tasks into the main database", func(o io.Writer) command { return &SlurmCollectCommand{stdout: o, stderr: o} }},
 }
 
 // Usage prints the help.

@@ -7,12 +7,12 @@ import (
 	"io"
 	"strings"
 
-	"outerloop/harness"
+	"outerloop/harness/slurm"
 )
 
 // SlurmCollectCommand merges array tasks' shards into the main database.
 type SlurmCollectCommand struct {
-	stdout io.Writer
+	stdout, stderr io.Writer
 
 	db string
 }
@@ -60,12 +60,12 @@ func (c *SlurmCollectCommand) Run(ctx context.Context, args []string) error {
 			return badInputf("slurm collect: %q is not a job id (want the number sbatch printed)", j)
 		}
 	}
-	store, err := openExistingStore(ctx, c.db)
+	store, err := openExistingStore(ctx, c.db, c.stderr)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	rep, err := harness.Collect(ctx, store, harness.DefaultSlurmDir(c.db), jobs)
+	rep, err := slurm.Collect(ctx, store, slurm.DefaultDir(c.db), jobs)
 	printCollect(c.stdout, rep)
 	if err == nil && len(rep.Merged) == 0 && rep.Active == 0 && len(rep.Lost) == 0 {
 		fmt.Fprintln(c.stdout, "nothing to collect")

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"outerloop/experiments"
-	"outerloop/harness"
+	"outerloop/harness/slurm"
 )
 
 // slurmFlags are `harness run`'s flags for the Slurm executor.
@@ -39,7 +39,7 @@ func (f *slurmFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.parallelism, "array-parallelism", 0, "slurm: at most this many array tasks at once (the %K of --array; 0: no limit)")
 	fs.StringVar(&f.time, "time", "", "slurm: time limit per task, as sbatch --time (\"4:00:00\"); a task saves and requeues itself a minute before it")
 	fs.IntVar(&f.gpus, "gpus-per-run", 0, "slurm: --gpus-per-task (0: one when the grid trains on cuda, else none)")
-	fs.IntVar(&f.cpus, "cpus-per-task", harness.DefaultCPUsPerTask, "slurm: CPUs per task, which is each run's thread budget")
+	fs.IntVar(&f.cpus, "cpus-per-task", slurm.DefaultCPUsPerTask, "slurm: CPUs per task, which is each run's thread budget")
 	fs.Var(&f.sbatchArgs, "sbatch-arg", "slurm: extra sbatch option, repeatable: --sbatch-arg=--account=lab --sbatch-arg=--qos=high")
 	fs.BoolVar(&f.wait, "wait", false, "slurm: follow the array until it ends, then merge its shards (otherwise print the job id and return)")
 }
@@ -75,16 +75,16 @@ func (c *RunCommand) runSlurm(ctx context.Context, g *experiments.Grid, runs []e
 	if err != nil {
 		return fmt.Errorf("find the working directory: %w", err)
 	}
-	store, err := openStore(ctx, c.db)
+	store, err := openStore(ctx, c.db, c.stderr)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	base := filepath.Dir(c.db)
 	f := &c.slurm
-	e := &harness.SlurmExecutor{Store: store, Dir: harness.DefaultSlurmDir(c.db), RetryFailed: c.retryFailed,
+	e := &slurm.Executor{Store: store, Dir: slurm.DefaultDir(c.db), RetryFailed: c.retryFailed,
 		RunsDir: orDefault(c.runsDir, filepath.Join(base, "runs")), CacheDir: orDefault(c.cacheDir, filepath.Join(base, "cache")),
-		Options: harness.SlurmOptions{Partition: f.partition, ArrayParallelism: f.parallelism, Time: f.time,
+		Options: slurm.Options{Partition: f.partition, ArrayParallelism: f.parallelism, Time: f.time,
 			CPUsPerTask: f.cpus, GPUsPerRun: f.gpus, SbatchArgs: f.sbatchArgs, Harness: exe, WorkDir: wd}}
 	sub, err := e.Submit(ctx, g, runs)
 	if sub != nil {
@@ -108,7 +108,7 @@ func (c *RunCommand) runSlurm(ctx context.Context, g *experiments.Grid, runs []e
 			sub.Job, g.Name, sub.Job)
 		return nil
 	}
-	rep, err := e.Wait(ctx, sub, func(p harness.ArrayProgress) {
+	rep, err := e.Wait(ctx, sub, func(p slurm.ArrayProgress) {
 		fmt.Fprintf(c.stderr, "job %s: %d queued, %d running, %d ended of %d\n", p.Job, p.Pending, p.Running, p.Ended, p.Total)
 	})
 	printCollect(c.stdout, rep)
@@ -121,7 +121,7 @@ func (c *RunCommand) runSlurm(ctx context.Context, g *experiments.Grid, runs []e
 }
 
 // printCollect reports what a collect merged and decided.
-func printCollect(w io.Writer, rep harness.CollectReport) {
+func printCollect(w io.Writer, rep slurm.CollectReport) {
 	added, updated := 0, 0
 	for _, st := range rep.Merged {
 		added += st.Added

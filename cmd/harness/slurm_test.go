@@ -49,8 +49,8 @@ func startSlurm(t *testing.T) {
 	t.Logf("slurm up in %s", time.Since(start).Round(10*time.Millisecond))
 }
 
-// slurm runs a Slurm client command and returns its output.
-func slurm(t *testing.T, name string, args ...string) string {
+// slurmCmd runs a Slurm client command and returns its output.
+func slurmCmd(t *testing.T, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -65,7 +65,7 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s; squeue:\n%s", timeout, what, slurm(t, "squeue", "--array"))
+			t.Fatalf("timed out after %s waiting for %s; squeue:\n%s", timeout, what, slurmCmd(t, "squeue", "--array"))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -178,7 +178,7 @@ func TestSlurmWarningSignalRequeuesAndResumes(t *testing.T) {
 	}
 	defer func() { warn.Process.Kill(); warn.Wait() }()
 	waitFor(t, 30*time.Second, "task 0 requeued", func() bool {
-		return strings.Contains(slurm(t, "squeue", "--noheader", "--array", "--jobs="+job, "--format=%i %T"), job+"_0 PENDING")
+		return strings.Contains(slurmCmd(t, "squeue", "--noheader", "--array", "--jobs="+job, "--format=%i %T"), job+"_0 PENDING")
 	})
 	stopped := shardRun(t, shard)
 	if stopped.Status != results.Interrupted || stopped.CheckpointStep < before.CheckpointStep {
@@ -189,9 +189,9 @@ func TestSlurmWarningSignalRequeuesAndResumes(t *testing.T) {
 	}
 	// Slurm holds a requeued job for about two minutes before it may
 	// start again; make it eligible now, as an administrator could.
-	slurm(t, "scontrol", "update", "JobId="+job+"_0", "StartTime=now")
+	slurmCmd(t, "scontrol", "update", "JobId="+job+"_0", "StartTime=now")
 	waitFor(t, time.Minute, "the array to end", func() bool {
-		return strings.TrimSpace(slurm(t, "squeue", "--noheader", "--array", "--jobs="+job)) == ""
+		return strings.TrimSpace(slurmCmd(t, "squeue", "--noheader", "--array", "--jobs="+job)) == ""
 	})
 
 	code, out, _ = cli("slurm", "collect", "--db", db, job)
@@ -286,9 +286,9 @@ func TestSlurmCollectSettlesKilledAndCancelledTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, time.Minute, "task 1 past a checkpoint", func() bool { return shardRun(t, shard(1)).CheckpointStep >= 20 })
-	slurm(t, "scancel", job)
+	slurmCmd(t, "scancel", job)
 	waitFor(t, time.Minute, "the array to end", func() bool {
-		return strings.TrimSpace(slurm(t, "squeue", "--noheader", "--array", "--jobs="+job)) == ""
+		return strings.TrimSpace(slurmCmd(t, "squeue", "--noheader", "--array", "--jobs="+job)) == ""
 	})
 	killed := shardRun(t, shard(0))
 	if killed.Status != results.Running {

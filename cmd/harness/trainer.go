@@ -1,9 +1,6 @@
 package main
 
 import (
-	"context"
-
-	"outerloop/experiments"
 	"outerloop/harness"
 	"outerloop/train"
 )
@@ -15,20 +12,5 @@ func newTrainer() (harness.Trainer, error) {
 	if t, err := testTrainer(); t != nil || err != nil {
 		return t, err
 	}
-	return engine{}, nil
+	return train.Trainer{}, nil
 }
-
-// engine adapts train.Run to harness.Trainer.
-type engine struct{}
-
-func (engine) Run(ctx context.Context, run experiments.RunSpec, env harness.Env) error {
-	return train.Run(ctx, run, train.Env{
-		Threads:  env.Threads,
-		Dir:      env.Dir,
-		BaseDir:  env.BaseDir,
-		CacheDir: env.CacheDir,
-		Observer: env.Recorder,
-	})
-}
-
-func (engine) Info() map[string]string { return train.Info() }

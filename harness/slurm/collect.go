@@ -1,4 +1,4 @@
-package harness
+package slurm
 
 import (
 	"context"
@@ -291,8 +291,8 @@ func (s *submission) markCollected(job string) error {
 	return nil
 }
 
-// SlurmRunState is where a run stands in a Slurm array not yet collected.
-type SlurmRunState struct {
+// RunState is where a run stands in a Slurm array not yet collected.
+type RunState struct {
 	Task string // the array task, "12_3"
 	// Status is submitted (queued), requeued (queued again after a
 	// checkpoint), running, or the end status its shard holds (done,
@@ -301,16 +301,16 @@ type SlurmRunState struct {
 	CheckpointStep int // from an ended task's shard, else results.NoCheckpoint
 }
 
-// SlurmStates reads, for runs of arrays not yet collected, where they
+// States reads, for runs of arrays not yet collected, where they
 // stand: from squeue for tasks queued or running and from the shards of
 // tasks that ended. Runs done in the main database are left out. A running
 // task's shard is not opened: it is being written from another machine.
-func SlurmStates(ctx context.Context, store *results.Store, dir string) (map[string]SlurmRunState, error) {
+func States(ctx context.Context, store *results.Store, dir string) (map[string]RunState, error) {
 	subs, err := findSubmissions(dir, store.Path())
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]SlurmRunState{}
+	out := map[string]RunState{}
 	for _, s := range subs {
 		jobs := s.pending()
 		active, err := squeueStates(ctx, jobs)
@@ -346,8 +346,8 @@ func SlurmStates(ctx context.Context, store *results.Store, dir string) (map[str
 
 // state reads one task's standing; queue is its squeue state ("" when it is
 // not queued, or slurm is false and nobody can tell).
-func (s *submission) state(ctx context.Context, el element, queue string, slurm bool) (SlurmRunState, error) {
-	st := SlurmRunState{Task: el.String(), CheckpointStep: results.NoCheckpoint}
+func (s *submission) state(ctx context.Context, el element, queue string, slurm bool) (RunState, error) {
+	st := RunState{Task: el.String(), CheckpointStep: results.NoCheckpoint}
 	shard := ShardPath(s.dir, el.Job, el.Index)
 	_, err := os.Stat(shard)
 	hasShard := err == nil

@@ -1,4 +1,4 @@
-package harness_test
+package slurm_test
 
 import (
 	"context"
@@ -14,11 +14,12 @@ import (
 	"outerloop/experiments"
 	"outerloop/harness"
 	"outerloop/harness/harnesstest"
+	"outerloop/harness/slurm"
 	"outerloop/results"
 )
 
 // These tests run array tasks in-process, without Slurm: PATH is emptied,
-// so Collect and SlurmStates fall back to what the shards say. The real
+// so Collect and slurm.States fall back to what the shards say. The real
 // cluster is exercised by cmd/harness's TestSlurm* tests.
 
 // slurmFixture is a submission folder with its run list and main database.
@@ -35,9 +36,9 @@ type slurmFixture struct {
 func mustSubmissionFolder(t *testing.T, g *experiments.Grid, runs []experiments.RunSpec, seeds map[int]string) *slurmFixture {
 	t.Helper()
 	t.Setenv("PATH", t.TempDir())
-	f := &slurmFixture{main: MustOpenStore(t), runs: runs}
+	f := &slurmFixture{main: harnesstest.MustOpenStore(t), runs: runs}
 	planned := make([]results.NewRun, len(runs))
-	l := &harness.RunList{Grid: harness.ListGrid{Name: g.Name, Path: g.Path}, DB: f.main.Path(),
+	l := &slurm.RunList{Grid: slurm.ListGrid{Name: g.Name, Path: g.Path}, DB: f.main.Path(),
 		RunsDir: filepath.Join(filepath.Dir(f.main.Path()), "runs")}
 	for i, spec := range runs {
 		cfg, err := spec.CanonicalJSON()
@@ -45,25 +46,25 @@ func mustSubmissionFolder(t *testing.T, g *experiments.Grid, runs []experiments.
 			t.Fatal(err)
 		}
 		planned[i] = results.NewRun{ID: spec.ID, Seed: spec.Seed, Config: cfg}
-		l.Runs = append(l.Runs, harness.ListedRun{ID: spec.ID, Config: json.RawMessage(cfg), Seed: seeds[i]})
+		l.Runs = append(l.Runs, slurm.ListedRun{ID: spec.ID, Config: json.RawMessage(cfg), Seed: seeds[i]})
 	}
 	if err := f.main.Plan(context.Background(), results.Grid{Name: g.Name}, planned); err != nil {
 		t.Fatal(err)
 	}
-	f.dir = filepath.Join(harness.DefaultSlurmDir(f.main.Path()), g.Name+"-1")
+	f.dir = filepath.Join(slurm.DefaultDir(f.main.Path()), g.Name+"-1")
 	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	f.list = filepath.Join(f.dir, "runs.json")
-	if err := harness.WriteRunList(f.list, l); err != nil {
+	if err := slurm.WriteRunList(f.list, l); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
 // task returns array task i of job 7 on the fixture's list.
-func (f *slurmFixture) task(t *testing.T, i int, trainer *harnesstest.Trainer) *harness.SlurmTask {
-	return &harness.SlurmTask{List: f.list, Index: i, Shard: harness.ShardPath(f.dir, "7", i), Trainer: trainer, Threads: 1}
+func (f *slurmFixture) task(t *testing.T, i int, trainer *harnesstest.Trainer) *slurm.Task {
+	return &slurm.Task{List: f.list, Index: i, Shard: slurm.ShardPath(f.dir, "7", i), Trainer: trainer, Threads: 1}
 }
 
 func mustTrainer(t *testing.T, spec string) *harnesstest.Trainer {
@@ -77,7 +78,7 @@ func mustTrainer(t *testing.T, spec string) *harnesstest.Trainer {
 
 func TestSlurmTasksWriteOnlyTheirShardsAndCollectMergesThem(t *testing.T) {
 	ctx := context.Background()
-	g, runs := MustLoadGrid(t, "[1]", 20)
+	g, runs := harnesstest.MustLoadGrid(t, "[1]", 20)
 	f := mustSubmissionFolder(t, g, runs, nil)
 	tr := mustTrainer(t, "")
 	for i := range runs {
@@ -91,17 +92,17 @@ func TestSlurmTasksWriteOnlyTheirShardsAndCollectMergesThem(t *testing.T) {
 	if err != nil || before[runs[0].ID] != results.Pending || before[runs[1].ID] != results.Pending {
 		t.Fatalf("main database before collect: %v, %v; want both pending", before, err)
 	}
-	states, err := harness.SlurmStates(ctx, f.main, harness.DefaultSlurmDir(f.main.Path()))
+	states, err := slurm.States(ctx, f.main, slurm.DefaultDir(f.main.Path()))
 	if err != nil || len(states) != 2 || states[runs[1].ID].Status != "done" || states[runs[1].ID].Task != "7_1" {
-		t.Fatalf("SlurmStates=%+v, %v; want both runs done in tasks 7_0 and 7_1", states, err)
+		t.Fatalf("slurm.States=%+v, %v; want both runs done in tasks 7_0 and 7_1", states, err)
 	}
-	rep, err := harness.Collect(ctx, f.main, harness.DefaultSlurmDir(f.main.Path()), nil)
+	rep, err := slurm.Collect(ctx, f.main, slurm.DefaultDir(f.main.Path()), nil)
 	if err != nil || len(rep.Merged) != 2 || rep.Merged[0].Updated != 1 {
 		t.Fatalf("Collect=%+v, %v; want 2 shards merged", rep, err)
 	}
 	// Without squeue nobody can tell the array ended, so it stays
 	// uncollected, and collecting again changes nothing.
-	rep, err = harness.Collect(ctx, f.main, harness.DefaultSlurmDir(f.main.Path()), []string{"7"})
+	rep, err = slurm.Collect(ctx, f.main, slurm.DefaultDir(f.main.Path()), []string{"7"})
 	if err != nil || len(rep.Merged) != 2 || rep.Merged[0].Kept != 1 || rep.Merged[1].Kept != 1 || len(rep.Jobs) != 0 {
 		t.Fatalf("second Collect=%+v, %v; want both shards kept, the job not marked collected", rep, err)
 	}
@@ -114,14 +115,14 @@ func TestSlurmTasksWriteOnlyTheirShardsAndCollectMergesThem(t *testing.T) {
 			t.Fatalf("run %s after collect: %s, %d attempts; want done once", r.ID[:8], r.Status, r.Attempts)
 		}
 	}
-	if states, err := harness.SlurmStates(ctx, f.main, harness.DefaultSlurmDir(f.main.Path())); err != nil || len(states) != 0 {
-		t.Fatalf("SlurmStates after collect=%+v, %v; want none (done runs are the database's)", states, err)
+	if states, err := slurm.States(ctx, f.main, slurm.DefaultDir(f.main.Path())); err != nil || len(states) != 0 {
+		t.Fatalf("slurm.States after collect=%+v, %v; want none (done runs are the database's)", states, err)
 	}
 }
 
 func TestSlurmTaskWarningSavesAndResumes(t *testing.T) {
 	ctx := context.Background()
-	g, runs := MustLoadGrid(t, "[1]", 400)
+	g, runs := harnesstest.MustLoadGrid(t, "[1]", 400)
 	f := mustSubmissionFolder(t, g, runs[:1], nil)
 	ledger := filepath.Join(t.TempDir(), "ledger")
 	tr := mustTrainer(t, "delay=2ms,ledger="+ledger)
@@ -129,7 +130,7 @@ func TestSlurmTaskWarningSavesAndResumes(t *testing.T) {
 	wctx, warn := context.WithCancelCause(ctx)
 	task := f.task(t, 0, tr)
 	task.Requeue = true
-	time.AfterFunc(300*time.Millisecond, func() { warn(harness.ErrSlurmWarning) })
+	time.AfterFunc(300*time.Millisecond, func() { warn(slurm.ErrWarning) })
 	out, err := task.Run(wctx)
 	if out.Status != results.Interrupted || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "not in a slurm array task") {
 		t.Fatalf("warned task: %+v, %v; want interrupted, cancelled, and no requeue outside Slurm", out, err)
@@ -156,10 +157,10 @@ func TestSlurmTaskWarningSavesAndResumes(t *testing.T) {
 
 func TestSlurmTaskStartsFromItsSeed(t *testing.T) {
 	ctx := context.Background()
-	g, runs := MustLoadGrid(t, "[1]", 40)
+	g, runs := harnesstest.MustLoadGrid(t, "[1]", 40)
 	// The run's first attempt, in a database of its own, fails at step 20
 	// after a checkpoint at 10 (the test trainer's fault by seed).
-	first := MustOpenStore(t)
+	first := harnesstest.MustOpenStore(t)
 	runsDir := filepath.Join(t.TempDir(), "runs")
 	sched := &harness.Scheduler{Store: first, Trainer: mustTrainer(t, "fail=1"), RunsDir: runsDir}
 	if _, err := sched.Run(ctx, g, runs[:1]); !errors.Is(err, harness.ErrRunsFailed) {
@@ -178,19 +179,19 @@ func TestSlurmTaskStartsFromItsSeed(t *testing.T) {
 	}
 	seed.Close()
 	// Point the list at the first attempt's run folders (its checkpoint).
-	l, err := harness.ReadRunList(f.list)
+	l, err := slurm.ReadRunList(f.list)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.RunsDir = runsDir
-	if err := harness.WriteRunList(f.list, l); err != nil {
+	if err := slurm.WriteRunList(f.list, l); err != nil {
 		t.Fatal(err)
 	}
 	out, err := f.task(t, 0, mustTrainer(t, "")).Run(ctx)
 	if err != nil || out.Status != results.Done {
 		t.Fatalf("seeded task: %+v, %v; want done", out, err)
 	}
-	if _, err := harness.Collect(ctx, f.main, harness.DefaultSlurmDir(f.main.Path()), nil); err != nil {
+	if _, err := slurm.Collect(ctx, f.main, slurm.DefaultDir(f.main.Path()), nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.main.Runs(ctx, []string{runs[0].ID})
@@ -213,9 +214,9 @@ func TestSlurmTaskStartsFromItsSeed(t *testing.T) {
 }
 
 func TestRunListSpecChecksTheID(t *testing.T) {
-	g, runs := MustLoadGrid(t, "[1]", 20)
+	g, runs := harnesstest.MustLoadGrid(t, "[1]", 20)
 	f := mustSubmissionFolder(t, g, runs, nil)
-	l, err := harness.ReadRunList(f.list)
+	l, err := slurm.ReadRunList(f.list)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,16 +226,16 @@ func TestRunListSpecChecksTheID(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		edit  func(*harness.RunList)
+		edit  func(*slurm.RunList)
 		index int
 		want  string
 	}{
-		{"index past the end", func(*harness.RunList) {}, 2, "no index 2"},
-		{"config of another run", func(l *harness.RunList) { l.Runs[0].Config = l.Runs[1].Config }, 0, "hashes to"},
-		{"not a run", func(l *harness.RunList) { l.Runs[0].Config = json.RawMessage(`{"nope": 1}`) }, 0, "nope"},
+		{"index past the end", func(*slurm.RunList) {}, 2, "no index 2"},
+		{"config of another run", func(l *slurm.RunList) { l.Runs[0].Config = l.Runs[1].Config }, 0, "hashes to"},
+		{"not a run", func(l *slurm.RunList) { l.Runs[0].Config = json.RawMessage(`{"nope": 1}`) }, 0, "nope"},
 	}
 	for _, tc := range tests {
-		l, _ := harness.ReadRunList(f.list)
+		l, _ := slurm.ReadRunList(f.list)
 		tc.edit(l)
 		if _, err := l.Spec(tc.index); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Fatalf("%s: Spec err=%v, want %q", tc.name, err, tc.want)
@@ -243,7 +244,7 @@ func TestRunListSpecChecksTheID(t *testing.T) {
 	if err := os.WriteFile(f.list, []byte(`{"version": 99}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := harness.ReadRunList(f.list); err == nil || !strings.Contains(err.Error(), "version 99") {
+	if _, err := slurm.ReadRunList(f.list); err == nil || !strings.Contains(err.Error(), "version 99") {
 		t.Fatalf("ReadRunList of version 99: %v, want refused", err)
 	}
 }

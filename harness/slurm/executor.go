@@ -1,6 +1,7 @@
-package harness
+package slurm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,14 +12,15 @@ import (
 	"time"
 
 	"outerloop/experiments"
+	"outerloop/harness"
 	"outerloop/results"
 )
 
-// SlurmExecutor trains a grid on a Slurm cluster: one job array over the
+// Executor trains a grid on a Slurm cluster: one job array over the
 // runs left to do, each array task writing its own shard database, merged
 // into the main database by Collect. Slurm does the scheduling; the
 // harness only lists the work and folds the results back.
-type SlurmExecutor struct {
+type Executor struct {
 	// Store is the main results database, on the shared filesystem.
 	Store *results.Store
 	// Dir holds the submission folders (default: slurm/ beside the
@@ -27,7 +29,7 @@ type SlurmExecutor struct {
 	Dir      string
 	RunsDir  string
 	CacheDir string
-	Options  SlurmOptions
+	Options  Options
 	// RetryFailed puts the grid's failed runs back to pending first, so
 	// the array holds them again.
 	RetryFailed bool
@@ -49,13 +51,15 @@ type Submission struct {
 	ids       []string          // the grid's runs, in order
 	submitted []string          // the runs in the array
 	labels    map[string]string // their varying keys, for Summary
+	// sourceDirs is where each run's relative task.source resolves.
+	sourceDirs map[string]string
 }
 
 // Submit plans the grid in the main database, merges the shards of arrays
 // that have ended, and submits one array over the runs that are neither
 // done nor in an array still queued or running. Nothing is submitted (Job
 // is "") when no run is left.
-func (e *SlurmExecutor) Submit(ctx context.Context, g *experiments.Grid, runs []experiments.RunSpec) (*Submission, error) {
+func (e *Executor) Submit(ctx context.Context, g *experiments.Grid, runs []experiments.RunSpec) (*Submission, error) {
 	sub, err := e.submit(ctx, g, runs)
 	if err != nil {
 		return sub, fmt.Errorf("submit grid %s to slurm: %w", g.Name, err)
@@ -63,7 +67,7 @@ func (e *SlurmExecutor) Submit(ctx context.Context, g *experiments.Grid, runs []
 	return sub, nil
 }
 
-func (e *SlurmExecutor) submit(ctx context.Context, g *experiments.Grid, runs []experiments.RunSpec) (*Submission, error) {
+func (e *Executor) submit(ctx context.Context, g *experiments.Grid, runs []experiments.RunSpec) (*Submission, error) {
 	if _, err := exec.LookPath("sbatch"); err != nil {
 		return nil, fmt.Errorf("sbatch: %w", ErrNoSlurm)
 	}
@@ -93,7 +97,7 @@ func (e *SlurmExecutor) submit(ctx context.Context, g *experiments.Grid, runs []
 
 // prepare plans the grid in the main database, merges the shards of ended
 // arrays and, with RetryFailed, puts failed runs back to pending.
-func (e *SlurmExecutor) prepare(ctx context.Context, g *experiments.Grid, runs []experiments.RunSpec) (*Submission, results.Grid, error) {
+func (e *Executor) prepare(ctx context.Context, g *experiments.Grid, runs []experiments.RunSpec) (*Submission, results.Grid, error) {
 	ids, grid, planned, err := planGrid(g, runs)
 	if err != nil {
 		return nil, grid, err
@@ -101,10 +105,11 @@ func (e *SlurmExecutor) prepare(ctx context.Context, g *experiments.Grid, runs [
 	if err := e.Store.Plan(ctx, grid, planned); err != nil {
 		return nil, grid, err
 	}
-	sub := &Submission{Total: len(runs), ids: ids, labels: map[string]string{}}
-	keys, rows := VaryingTable(runs)
+	sub := &Submission{Total: len(runs), ids: ids, labels: map[string]string{}, sourceDirs: map[string]string{}}
+	keys, rows := harness.VaryingTable(runs)
 	for i, spec := range runs {
-		sub.labels[spec.ID] = Label(keys, rows[i])
+		sub.labels[spec.ID] = harness.Label(keys, rows[i])
+		sub.sourceDirs[spec.ID] = absPath(cmp.Or(g.SourceDir(spec), "."))
 	}
 	if sub.Collected, err = Collect(ctx, e.Store, e.Dir, nil); err != nil {
 		return sub, grid, err
@@ -121,7 +126,7 @@ func (e *SlurmExecutor) prepare(ctx context.Context, g *experiments.Grid, runs [
 // in an array still queued or running, not held by a live `harness run`.
 // history are the list indexes of runs with earlier attempts; cuda says
 // whether a listed run trains on a GPU.
-func (e *SlurmExecutor) pick(ctx context.Context, sub *Submission, grid results.Grid, runs []experiments.RunSpec) (list *RunList, history []int, cuda bool, err error) {
+func (e *Executor) pick(ctx context.Context, sub *Submission, grid results.Grid, runs []experiments.RunSpec) (list *RunList, history []int, cuda bool, err error) {
 	inFlight, err := e.inFlight(ctx)
 	if err != nil {
 		return nil, nil, false, err
@@ -135,7 +140,7 @@ func (e *SlurmExecutor) pick(ctx context.Context, sub *Submission, grid results.
 		byID[r.ID] = r
 	}
 	list = &RunList{Grid: ListGrid(grid), DB: absPath(e.Store.Path()), RunsDir: absPath(e.RunsDir), CacheDir: absPath(e.CacheDir)}
-	stale := time.Now().Add(-DefaultLeaseTimeout)
+	stale := time.Now().Add(-harness.DefaultLeaseTimeout)
 	for _, spec := range runs {
 		switch r := byID[spec.ID]; {
 		case r.Status == results.Done:
@@ -149,7 +154,8 @@ func (e *SlurmExecutor) pick(ctx context.Context, sub *Submission, grid results.
 				history = append(history, len(list.Runs))
 			}
 			cuda = cuda || strings.HasPrefix(spec.Train.Device, "cuda")
-			list.Runs = append(list.Runs, ListedRun{ID: r.ID, Label: sub.labels[r.ID], Threads: spec.Train.Threads, Config: r.Config})
+			list.Runs = append(list.Runs, ListedRun{ID: r.ID, Label: sub.labels[r.ID], SourceDir: sub.sourceDirs[r.ID],
+				Threads: spec.Train.Threads, Config: r.Config})
 			sub.submitted = append(sub.submitted, r.ID)
 		}
 	}
@@ -159,7 +165,7 @@ func (e *SlurmExecutor) pick(ctx context.Context, sub *Submission, grid results.
 
 // sbatch writes the run list and the batch script into the submission
 // folder and submits the array.
-func (e *SlurmExecutor) sbatch(ctx context.Context, sub *Submission, list *RunList, cuda bool) error {
+func (e *Executor) sbatch(ctx context.Context, sub *Submission, list *RunList, cuda bool) error {
 	if err := WriteRunList(filepath.Join(sub.Dir, listFile), list); err != nil {
 		return err
 	}
@@ -205,7 +211,7 @@ func planGrid(g *experiments.Grid, runs []experiments.RunSpec) ([]string, result
 // so the task that continues it keeps the curve it had (a merge takes a
 // run's furthest copy whole, and the task's shard would otherwise hold
 // only the steps after the checkpoint).
-func (e *SlurmExecutor) seed(ctx context.Context, dir string, l *RunList, i int) error {
+func (e *Executor) seed(ctx context.Context, dir string, l *RunList, i int) error {
 	name := fmt.Sprintf("seed-%d.db", i)
 	s, err := results.Open(ctx, filepath.Join(dir, name))
 	if err != nil {
@@ -244,7 +250,7 @@ func newSubmissionDir(parent, grid string) (string, error) {
 }
 
 // inFlight returns the runs whose array task is still queued or running.
-func (e *SlurmExecutor) inFlight(ctx context.Context) (map[string]bool, error) {
+func (e *Executor) inFlight(ctx context.Context) (map[string]bool, error) {
 	subs, err := findSubmissions(e.Dir, e.Store.Path())
 	if err != nil {
 		return nil, err
@@ -283,8 +289,8 @@ func absPath(p string) string {
 	return p
 }
 
-// DefaultSlurmDir is where submissions for the database at db go: slurm/
+// DefaultDir is where submissions for the database at db go: slurm/
 // beside it.
-func DefaultSlurmDir(db string) string {
+func DefaultDir(db string) string {
 	return filepath.Join(filepath.Dir(db), "slurm")
 }

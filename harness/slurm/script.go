@@ -1,4 +1,4 @@
-package harness
+package slurm
 
 import (
 	"fmt"
@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// SlurmOptions are the resources and settings of a Slurm submission.
-type SlurmOptions struct {
+// Options are the resources and settings of a Slurm submission.
+type Options struct {
 	Partition string // --partition; "" uses the cluster's default
 	// ArrayParallelism caps how many tasks run at once (the %K of
 	// --array); 0 lets Slurm run them all.
@@ -36,7 +36,7 @@ const DefaultCPUsPerTask = 4
 
 // BatchScript renders the array job's batch script. Options are #SBATCH
 // lines so that the file alone resubmits the same array (`sbatch job.sh`).
-func BatchScript(o SlurmOptions, l *RunList, dir string, gpus int) string {
+func BatchScript(o Options, l *RunList, dir string, gpus int) string {
 	var b strings.Builder
 	n := len(l.Runs)
 	fmt.Fprintf(&b, "#!/bin/bash\n")
@@ -79,7 +79,7 @@ func BatchScript(o SlurmOptions, l *RunList, dir string, gpus int) string {
 // gpusFor is the --gpus-per-task of a list: the option when set, else one
 // when any run trains on cuda. One array has one shape of task, so a grid
 // mixing cpu and cuda runs gives every task a GPU.
-func gpusFor(o SlurmOptions, cuda bool) int {
+func gpusFor(o Options, cuda bool) int {
 	switch {
 	case o.GPUsPerRun > 0:
 		return o.GPUsPerRun

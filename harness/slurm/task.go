@@ -1,6 +1,7 @@
-package harness
+package slurm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,30 +12,31 @@ import (
 	"strconv"
 
 	"outerloop/experiments"
+	"outerloop/harness"
 	"outerloop/results"
 )
 
-// ErrSlurmWarning is the cause a task's context is cancelled with when
+// ErrWarning is the cause a task's context is cancelled with when
 // Slurm's warning signal (SIGUSR1, sent --signal seconds before the time
 // limit) arrives: the task saves and asks to be requeued.
-var ErrSlurmWarning = errors.New("slurm's warning signal: the time limit is near")
+var ErrWarning = errors.New("slurm's warning signal: the time limit is near")
 
-// SlurmTask trains one task of a Slurm job array: run Index of the run
+// Task trains one task of a Slurm job array: run Index of the run
 // list, recorded in the task's own shard database. It never opens the main
 // database, which other machines may be reading or writing.
-type SlurmTask struct {
+type Task struct {
 	List  string // the run list file (runs.json)
 	Index int
 	Shard string
 	// Trainer trains the run; it resumes from the checkpoint in the run's
 	// folder when there is one.
-	Trainer Trainer
+	Trainer harness.Trainer
 	// Threads is the run's thread budget when its train.threads sets none;
 	// 0 takes $SLURM_CPUS_PER_TASK, else the machine's cores.
-	Threads  int
-	Observer Observer
+	Threads int
+	Events  harness.EventSink
 	// Requeue asks Slurm to run the task again when ctx was cancelled with
-	// ErrSlurmWarning and the run was saved unfinished.
+	// ErrWarning and the run was saved unfinished.
 	Requeue bool
 }
 
@@ -50,8 +52,8 @@ type TaskOutcome struct {
 // Run trains the task's run. A requeued or resubmitted task finds its run
 // interrupted (in its shard or its seed) and its checkpoint in the run's
 // folder, and resumes. A cancelled ctx saves the run as interrupted; with
-// ErrSlurmWarning as the cause and Requeue set, the task is requeued.
-func (t *SlurmTask) Run(ctx context.Context) (TaskOutcome, error) {
+// ErrWarning as the cause and Requeue set, the task is requeued.
+func (t *Task) Run(ctx context.Context) (TaskOutcome, error) {
 	out, err := t.run(ctx)
 	if err != nil {
 		return out, fmt.Errorf("slurm task %d of %s: %w", t.Index, t.List, err)
@@ -59,7 +61,7 @@ func (t *SlurmTask) Run(ctx context.Context) (TaskOutcome, error) {
 	return out, nil
 }
 
-func (t *SlurmTask) run(ctx context.Context) (TaskOutcome, error) {
+func (t *Task) run(ctx context.Context) (TaskOutcome, error) {
 	l, err := ReadRunList(t.List)
 	if err != nil {
 		return TaskOutcome{}, err
@@ -83,8 +85,12 @@ func (t *SlurmTask) run(ctx context.Context) (TaskOutcome, error) {
 		return out, err
 	}
 	g := &experiments.Grid{Name: l.Grid.Name, Title: l.Grid.Title, Description: l.Grid.Description, Path: l.Grid.Path}
-	sched := &Scheduler{Store: store, Trainer: t.Trainer, Jobs: 1, Threads: t.threads(), Observer: t.Observer,
-		RunsDir: l.RunsDir, CacheDir: l.CacheDir}
+	sched := &harness.Scheduler{Store: store, Trainer: t.Trainer, Jobs: 1, Threads: t.threads(), Events: t.Events,
+		RunsDir: l.RunsDir, CacheDir: l.CacheDir,
+		SourceDir: func(experiments.RunSpec) string {
+			// Lists written before source_dir existed: the grid's folder.
+			return cmp.Or(l.Runs[t.Index].SourceDir, filepath.Dir(l.Grid.Path))
+		}}
 	_, runErr := sched.Run(ctx, g, []experiments.RunSpec{spec})
 	bg := context.WithoutCancel(ctx)
 	st, err := store.Statuses(bg, []string{spec.ID})
@@ -92,7 +98,7 @@ func (t *SlurmTask) run(ctx context.Context) (TaskOutcome, error) {
 		return out, errors.Join(runErr, err)
 	}
 	out.Status = st[spec.ID]
-	if t.Requeue && out.Status == results.Interrupted && errors.Is(context.Cause(ctx), ErrSlurmWarning) {
+	if t.Requeue && out.Status == results.Interrupted && errors.Is(context.Cause(ctx), ErrWarning) {
 		el, err := thisElement()
 		if err == nil {
 			err = requeueElement(bg, el)
@@ -156,7 +162,7 @@ func expireEarlierAttempt(ctx context.Context, store *results.Store, id string) 
 
 // threads is the thread budget: the option, Slurm's CPU allocation, or
 // the cores.
-func (t *SlurmTask) threads() int {
+func (t *Task) threads() int {
 	if t.Threads > 0 {
 		return t.Threads
 	}

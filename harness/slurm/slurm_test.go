@@ -1,4 +1,4 @@
-package harness
+package slurm
 
 import (
 	"maps"
@@ -27,26 +27,26 @@ func TestParseElementStates(t *testing.T) {
 func TestBatchScript(t *testing.T) {
 	list := &RunList{Grid: ListGrid{Name: "outer-loop"}, DB: "/shared/r/outerloop.db", RunsDir: "/shared/r/runs",
 		Runs: make([]ListedRun, 6)}
-	base := SlurmOptions{CPUsPerTask: 8, Harness: "/shared/bin/harness", WorkDir: "/shared/work"}
+	base := Options{CPUsPerTask: 8, Harness: "/shared/bin/harness", WorkDir: "/shared/work"}
 	tests := []struct {
 		name        string
-		opts        func(*SlurmOptions)
+		opts        func(*Options)
 		gpus        int
 		want, avoid []string
 	}{
-		{"defaults", func(*SlurmOptions) {}, 0,
+		{"defaults", func(*Options) {}, 0,
 			[]string{"#!/bin/bash\n", "#SBATCH --array=0-5\n", "#SBATCH --cpus-per-task=8\n", "#SBATCH --requeue\n",
 				"#SBATCH --signal=B:USR1@60\n", "#SBATCH --output=/s/d/log-%A-%a.out\n", "#SBATCH --chdir=/shared/work\n",
 				"exec /shared/bin/harness run-one --requeue --list /s/d/runs.json --index \"$SLURM_ARRAY_TASK_ID\"",
 				`--shard /s/d/"shard-${SLURM_ARRAY_JOB_ID}-${SLURM_ARRAY_TASK_ID}.db"`},
 			[]string{"--gpus-per-task", "--partition", "--time"}},
-		{"everything", func(o *SlurmOptions) {
+		{"everything", func(o *Options) {
 			o.Partition, o.Time, o.ArrayParallelism = "gpu", "4:00:00", 2
 			o.SbatchArgs = []string{"--account=lab", "--signal=B:USR1@300"}
 		}, 2,
 			[]string{"#SBATCH --array=0-5%2\n", "#SBATCH --partition=gpu\n", "#SBATCH --time=4:00:00\n",
 				"#SBATCH --gpus-per-task=2\n", "#SBATCH --account=lab\n"}, nil},
-		{"odd binary path quoted", func(o *SlurmOptions) { o.Harness = "/home/me/my bin/harness" }, 0,
+		{"odd binary path quoted", func(o *Options) { o.Harness = "/home/me/my bin/harness" }, 0,
 			[]string{"exec '/home/me/my bin/harness' run-one"}, nil},
 	}
 	for _, tc := range tests {
@@ -82,7 +82,7 @@ func TestGPUsFor(t *testing.T) {
 		{0, false, 0}, {0, true, 1}, {2, true, 2}, {2, false, 2},
 	}
 	for _, tc := range tests {
-		if got := gpusFor(SlurmOptions{GPUsPerRun: tc.gpusPerRun}, tc.cuda); got != tc.want {
+		if got := gpusFor(Options{GPUsPerRun: tc.gpusPerRun}, tc.cuda); got != tc.want {
 			t.Fatalf("gpusFor(--gpus-per-run %d, cuda %v)=%d, want %d", tc.gpusPerRun, tc.cuda, got, tc.want)
 		}
 	}

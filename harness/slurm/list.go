@@ -1,4 +1,4 @@
-package harness
+package slurm
 
 import (
 	"encoding/json"
@@ -64,6 +64,9 @@ type ListGrid struct {
 type ListedRun struct {
 	ID    string `json:"id"`
 	Label string `json:"label,omitempty"` // the varying keys, for people reading the list
+	// SourceDir is where a relative task.source resolves (absolute;
+	// experiments.Grid.SourceDir at submission).
+	SourceDir string `json:"source_dir,omitempty"`
 	// Threads is the grid's train.threads, which is not part of the
 	// config (nor of the id); 0 lets the task use its CPUs.
 	Threads int             `json:"threads,omitempty"`

@@ -1,4 +1,4 @@
-package harness
+package slurm
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"outerloop/harness"
 	"outerloop/results"
 )
 
@@ -20,7 +21,7 @@ type ArrayProgress struct {
 // running, calling progress (if not nil) whenever the counts change, then
 // collects it. A requeued task is queued again, so Wait waits for it.
 // Cancelling ctx stops the following, not the array: collect it later.
-func (e *SlurmExecutor) Wait(ctx context.Context, sub *Submission, progress func(ArrayProgress)) (CollectReport, error) {
+func (e *Executor) Wait(ctx context.Context, sub *Submission, progress func(ArrayProgress)) (CollectReport, error) {
 	if sub.Job == "" {
 		return CollectReport{}, nil
 	}
@@ -74,9 +75,9 @@ func pollInterval(elapsed time.Duration) time.Duration {
 }
 
 // Summary reads where the submission's grid stands in the main database.
-// Its error wraps ErrRunsFailed when runs are failed.
-func (e *SlurmExecutor) Summary(ctx context.Context, sub *Submission) (Summary, error) {
-	sum := Summary{Total: len(sub.ids), AlreadyDone: sub.Done, Final: map[results.Status]int{}, Trained: map[results.Status]int{}}
+// Its error wraps harness.ErrRunsFailed when runs are failed.
+func (e *Executor) Summary(ctx context.Context, sub *Submission) (harness.Summary, error) {
+	sum := harness.Summary{Total: len(sub.ids), AlreadyDone: sub.Done, Final: map[results.Status]int{}, Trained: map[results.Status]int{}}
 	runs, err := e.Store.Runs(ctx, sub.ids)
 	if err != nil {
 		return sum, err
@@ -87,11 +88,11 @@ func (e *SlurmExecutor) Summary(ctx context.Context, sub *Submission) (Summary, 
 		}
 		sum.Final[r.Status]++
 		if r.Status == results.Failed {
-			sum.Failures = append(sum.Failures, Failure{Run: r.ID, Label: sub.labels[r.ID], Err: r.Error})
+			sum.Failures = append(sum.Failures, harness.Failure{Run: r.ID, Label: sub.labels[r.ID], Err: r.Error})
 		}
 	}
 	if n := sum.Final[results.Failed]; n > 0 {
-		return sum, fmt.Errorf("%d of %d runs failed: %w", n, sum.Total, ErrRunsFailed)
+		return sum, fmt.Errorf("%d of %d runs failed: %w", n, sum.Total, harness.ErrRunsFailed)
 	}
 	return sum, nil
 }
