@@ -50,8 +50,8 @@ const busyTimeout = 30 * time.Second
 // through Exec because go-sqlite3 applies DSN pragmas to every pooled
 // connection; _txlock=immediate takes the write lock at BEGIN, because a
 // deferred transaction that upgrades from read to write fails with
-// SQLITE_BUSY without waiting (gotch.md §5.1: 1019 of 1600 transactions lost
-// that way in a test, none with immediate).
+// SQLITE_BUSY without waiting (docs/dependencies.md, "go-sqlite3": 1,019 of
+// 1,600 transactions lost that way in a test, none with immediate).
 func dsn(path string) string {
 	return fmt.Sprintf("file:%s?_journal_mode=WAL&_busy_timeout=%d&_txlock=immediate&_foreign_keys=on&_synchronous=NORMAL",
 		path, busyTimeout.Milliseconds())
