@@ -6,12 +6,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"outerloop/experiments"
 )
 
 // checkIncreases tests a rising trend along a config key (train.loops), or
 // along inference loops when the axis is eval.loops and the grid does not
 // sweep it. Each combination of the other varying keys is its own stratum.
-func (r Rules) checkIncreases(v Verdict, d Data, where Selector, pos at) Verdict {
+func (r Rules) checkIncreases(v Verdict, d Data, where experiments.Selector) Verdict {
 	axis := v.Claim.IncreasesWith
 	vary := d.varying()
 	if !contains(vary, axis) {
@@ -22,7 +24,7 @@ func (r Rules) checkIncreases(v Verdict, d Data, where Selector, pos at) Verdict
 	}
 	v.Method = fmt.Sprintf("per stratum: Spearman ρ between %s and %s, one-sided permutation test at α = %g; effect = last − first level with 95%% CI (paired on seeds when possible)",
 		axis, v.Claim.Metric, r.Alpha)
-	samples := collect(d, where, v.Claim.Metric, pos, &v.Excluded)
+	samples := collect(d, v.Claim, &v.Excluded, where)
 	labels, strata := groupBy(samples, without(vary, append(where.Keys(), axis)...))
 	for _, l := range labels {
 		v.Tests = append(v.Tests, r.configTrend(l, strata[l], axis, v.Claim.Metric))
@@ -34,9 +36,9 @@ func (r Rules) configTrend(stratum string, samples []sample, axis, metric string
 	t := TestResult{Stratum: stratum, Statistic: "Spearman ρ", Value: math.NaN(), P: math.NaN()}
 	byLevel := map[float64][]sample{}
 	for _, s := range samples {
-		x, ok := levelValue(s.run.Config[axis])
+		x, ok := axisValue(s.run, axis)
 		if !ok {
-			return decided(t, Inconclusive, fmt.Sprintf("%s=%q is not a number", axis, s.run.Config[axis]))
+			return decided(t, Inconclusive, fmt.Sprintf("%s=%q is not a number", axis, configText(s.run, axis)))
 		}
 		byLevel[x] = append(byLevel[x], s)
 	}
@@ -54,7 +56,7 @@ func (r Rules) configTrend(stratum string, samples []sample, axis, metric string
 	}
 	first, last := levels[0], levels[len(levels)-1]
 	t.Effect = r.effect(fmt.Sprintf("%s %g → %g", axis, first, last), byLevel[last], byLevel[first], 0.95,
-		func(s sample) string { return strconv.FormatInt(s.run.Seed, 10) })
+		func(s sample) string { return strconv.FormatInt(s.run.Config.Seed, 10) })
 	// The test runs even when a level is short, so an inconclusive verdict
 	// still shows what the data say.
 	tr := TrendTest([]Block{block}, r.Permutations, r.Seed)
@@ -68,14 +70,14 @@ func (r Rules) configTrend(stratum string, samples []sample, axis, metric string
 // checkEvalTrend tests that the metric rises with inference loops within
 // each run: every run is a block, so a run's curve is compared with
 // shuffles of itself and runs are never pooled as if independent.
-func (r Rules) checkEvalTrend(v Verdict, d Data, where Selector, strataKeys []string) Verdict {
+func (r Rules) checkEvalTrend(v Verdict, d Data, where experiments.Selector, strataKeys []string) Verdict {
 	metric := v.Claim.Metric
 	v.Method = fmt.Sprintf("per stratum: mean over runs of Spearman ρ between inference loops and %s, one-sided permutation test within runs at α = %g; effect = last − first loop count, paired by run, 95%% CI",
 		metric, r.Alpha)
 	var samples []sample
 	curves := map[string]map[int]float64{}
 	for _, run := range d.Runs {
-		if !where.Match(run) {
+		if !where.Match(run.Config) {
 			continue
 		}
 		s := sample{run: run}
@@ -159,19 +161,19 @@ func (r Rules) decideTrend(t TestResult, tr Trend) TestResult {
 // checkCompare tests within (equivalence) and greater (one-sided) claims on
 // runs selected by A and B, paired on every other varying key and the seed
 // when the grid crosses them, which removes the variance those keys add.
-func (r Rules) checkCompare(v Verdict, d Data, where Selector, pos at, a, b string) Verdict {
-	selA, errA := ParseSelector(a)
-	selB, errB := ParseSelector(b)
+func (r Rules) checkCompare(v Verdict, d Data, where experiments.Selector, a, b string) Verdict {
+	selA, errA := experiments.ParseSelector(a)
+	selB, errB := experiments.ParseSelector(b)
 	switch {
 	case errA != nil || errB != nil:
 		return inconclusive(v, fmt.Sprintf("invalid selector: %v", firstErr(errA, errB)))
-	case len(selA) == 0 || len(selB) == 0:
+	case len(selA.Keys()) == 0 || len(selB.Keys()) == 0:
 		return inconclusive(v, "a and b must each select runs (key=value)")
 	}
 	metric := v.Claim.Metric
 	matchKeys := without(d.varying(), append(append(where.Keys(), selA.Keys()...), selB.Keys()...)...)
-	sa := collect(d, append(append(Selector{}, where...), selA...), metric, pos, &v.Excluded)
-	sb := collect(d, append(append(Selector{}, where...), selB...), metric, pos, &v.Excluded)
+	sa := collect(d, v.Claim, &v.Excluded, where, selA)
+	sb := collect(d, v.Claim, &v.Excluded, where, selB)
 	if overlap(sa, sb) {
 		return inconclusive(v, "a and b select some of the same runs")
 	}
@@ -180,7 +182,9 @@ func (r Rules) checkCompare(v Verdict, d Data, where Selector, pos at, a, b stri
 		{Label: "A: " + a, Summary: r.summarize(metric, usable(sa)), Runs: len(sa)},
 		{Label: "B: " + b, Summary: r.summarize(metric, usable(sb)), Runs: len(sb)},
 	}
-	key := func(s sample) string { return label(s.run, matchKeys) + ", seed=" + strconv.FormatInt(s.run.Seed, 10) }
+	key := func(s sample) string {
+		return label(s.run, matchKeys) + ", seed=" + strconv.FormatInt(s.run.Config.Seed, 10)
+	}
 	level := 1 - 2*r.Alpha
 	t.Effect = r.effect("A − B", sa, sb, level, key)
 	v.Method = fmt.Sprintf("%s on %s, %g%% CI", map[bool]string{true: "paired t", false: "Welch t"}[t.Effect.Paired],

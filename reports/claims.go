@@ -2,10 +2,11 @@ package reports
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
+
+	"outerloop/experiments"
 )
 
 // Outcome is a claim's verdict.
@@ -43,7 +44,7 @@ func DefaultRules() Rules {
 
 // Verdict is the outcome of checking one claim, with the numbers behind it.
 type Verdict struct {
-	Claim   Claim
+	Claim   experiments.Claim
 	Outcome Outcome
 	// Reason says in one sentence why, with the deciding numbers.
 	Reason string
@@ -91,11 +92,11 @@ type Effect struct {
 type Exclusion struct{ RunID, Reason string }
 
 // Check checks one claim against the data with DefaultRules.
-func Check(claim Claim, data Data) Verdict { return DefaultRules().Check(claim, data) }
+func Check(claim experiments.Claim, data Data) Verdict { return DefaultRules().Check(claim, data) }
 
 // Check checks one claim against the data. It never fails: a malformed claim
 // or missing data gives an Inconclusive verdict that says what is wrong.
-func (r Rules) Check(c Claim, d Data) Verdict {
+func (r Rules) Check(c experiments.Claim, d Data) Verdict {
 	v := Verdict{Claim: c}
 	kinds := 0
 	for _, set := range []bool{c.IncreasesWith != "", c.Within != nil, c.Greater != nil} {
@@ -103,8 +104,7 @@ func (r Rules) Check(c Claim, d Data) Verdict {
 			kinds++
 		}
 	}
-	where, errWhere := ParseSelector(c.Where)
-	pos, errAt := parseAt(c.At)
+	where, errWhere := experiments.ParseSelector(c.Where)
 	switch {
 	case c.Metric == "":
 		return inconclusive(v, "the claim names no metric")
@@ -112,42 +112,20 @@ func (r Rules) Check(c Claim, d Data) Verdict {
 		return inconclusive(v, "the claim must set exactly one of increases_with, within and greater")
 	case errWhere != nil:
 		return inconclusive(v, "invalid where: "+errWhere.Error())
-	case errAt != nil:
-		return inconclusive(v, "invalid at: "+errAt.Error())
+	case c.At < 0:
+		return inconclusive(v, fmt.Sprintf("invalid at: %d is not an inference loop count", c.At))
 	case c.IncreasesWith != "":
-		return r.checkIncreases(v, d, where, pos)
+		return r.checkIncreases(v, d, where)
 	case c.Within != nil:
-		return r.checkCompare(v, d, where, pos, c.Within.A, c.Within.B)
+		return r.checkCompare(v, d, where, c.Within.A, c.Within.B)
 	default:
-		return r.checkCompare(v, d, where, pos, c.Greater.A, c.Greater.B)
+		return r.checkCompare(v, d, where, c.Greater.A, c.Greater.B)
 	}
 }
 
 func inconclusive(v Verdict, reason string) Verdict {
 	v.Outcome, v.Reason = Inconclusive, reason
 	return v
-}
-
-// String renders the claim as a sentence.
-func (c Claim) String() string {
-	var b strings.Builder
-	switch {
-	case c.IncreasesWith != "":
-		fmt.Fprintf(&b, "%s increases with %s", c.Metric, c.IncreasesWith)
-	case c.Within != nil:
-		fmt.Fprintf(&b, "%s of %s is within ±%g of %s", c.Metric, c.Within.A, c.Within.Delta, c.Within.B)
-	case c.Greater != nil:
-		fmt.Fprintf(&b, "%s of %s exceeds %s by more than %g", c.Metric, c.Greater.A, c.Greater.B, c.Greater.Margin)
-	default:
-		fmt.Fprintf(&b, "%s (no comparison set)", c.Metric)
-	}
-	if pos, err := parseAt(c.At); err == nil && c.IncreasesWith != "eval.loops" {
-		fmt.Fprintf(&b, " at %s", pos)
-	}
-	if c.Where != "" {
-		fmt.Fprintf(&b, " where %s", c.Where)
-	}
-	return b.String()
 }
 
 // sample is one run's value for a claim.
@@ -157,18 +135,18 @@ type sample struct {
 	ok  bool
 }
 
-// collect reads the metric from every run the selector picks. Runs without a
-// usable value stay in the list (so levels can count them) and are added to
-// the exclusions with the reason.
-func collect(d Data, sel Selector, metric string, pos at, excl *[]Exclusion) []sample {
+// collect reads the claim's metric, at the point it names, from every run
+// all the selectors pick. Runs without a usable value stay in the list (so
+// levels can count them) and are added to the exclusions with the reason.
+func collect(d Data, c experiments.Claim, excl *[]Exclusion, sels ...experiments.Selector) []sample {
 	var out []sample
 	for _, r := range d.Runs {
-		if !sel.Match(r) {
+		if !matchAll(sels, r) {
 			continue
 		}
 		s := sample{run: r}
 		var why string
-		s.y, why = usableValue(r, metric, pos)
+		s.y, why = usableValue(r, c.Metric, c)
 		s.ok = why == ""
 		if !s.ok {
 			*excl = append(*excl, Exclusion{RunID: r.ID, Reason: why})
@@ -178,9 +156,20 @@ func collect(d Data, sel Selector, metric string, pos at, excl *[]Exclusion) []s
 	return out
 }
 
-// usableValue reads a run's metric, or says why the run has no usable value.
-func usableValue(r Run, metric string, pos at) (float64, string) {
-	y, err := r.value(metric, pos)
+// matchAll reports whether the run matches every selector.
+func matchAll(sels []experiments.Selector, r Run) bool {
+	for _, sel := range sels {
+		if !sel.Match(r.Config) {
+			return false
+		}
+	}
+	return true
+}
+
+// usableValue reads a run's metric at the point at picks (see Run.value),
+// or says why the run has no usable value.
+func usableValue(r Run, metric string, at experiments.Claim) (float64, string) {
+	y, err := r.value(metric, at)
 	switch {
 	case r.Status != StatusDone && r.Error != "":
 		return 0, "status " + r.Status + ": " + r.Error
@@ -292,10 +281,4 @@ func fmtP(p float64) string {
 		return "p < 0.0001"
 	}
 	return "p = " + strconv.FormatFloat(p, 'g', 2, 64)
-}
-
-// levelValue parses an axis value; axes must be numeric to have a trend.
-func levelValue(s string) (float64, bool) {
-	x, err := strconv.ParseFloat(s, 64)
-	return x, err == nil && !math.IsNaN(x)
 }

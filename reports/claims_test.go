@@ -3,9 +3,10 @@ package reports
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"testing"
+
+	"outerloop/experiments"
 )
 
 // noise is a fixed pseudo-random offset in [-amp, amp] per (seed, salt), so
@@ -30,8 +31,7 @@ func loopsGrid(loops []int, cores []string, seeds []int64, acc func(core string,
 				}
 				d.Runs = append(d.Runs, Run{
 					ID:     fmt.Sprintf("%s-l%d-s%d", core, l, s),
-					Seed:   s,
-					Config: map[string]string{"model.core": core, "train.loops": strconv.Itoa(l), "eval.loops": "4"},
+					Config: runConfig(core, l, 4, s),
 					Status: StatusDone,
 					Evals:  map[string]map[int]float64{"exact_accuracy": curve},
 				})
@@ -73,16 +73,16 @@ var (
 	seeds3  = []int64{1, 2, 3}
 	seeds2  = []int64{1, 2}
 	seeds5  = []int64{1, 2, 3, 4, 5}
-	trainUp = Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops"}
-	evalUp  = Claim{Metric: "exact_accuracy", IncreasesWith: "eval.loops"}
+	trainUp = experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops"}
+	evalUp  = experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "eval.loops"}
 )
 
-func within(a, b string, delta float64) Claim {
-	return Claim{Metric: "exact_accuracy", Within: &Within{A: a, B: b, Delta: delta}}
+func within(a, b string, delta float64) experiments.Claim {
+	return experiments.Claim{Metric: "exact_accuracy", Within: &experiments.Within{A: a, B: b, Delta: delta}}
 }
 
-func greater(a, b string, margin float64) Claim {
-	return Claim{Metric: "exact_accuracy", Greater: &Greater{A: a, B: b, Margin: margin}}
+func greater(a, b string, margin float64) experiments.Claim {
+	return experiments.Claim{Metric: "exact_accuracy", Greater: &experiments.Greater{A: a, B: b, Margin: margin}}
 }
 
 func TestCheck(t *testing.T) {
@@ -106,7 +106,7 @@ func TestCheck(t *testing.T) {
 	tests := []struct {
 		name   string
 		data   Data
-		claim  Claim
+		claim  experiments.Claim
 		rules  Rules
 		want   Outcome
 		reason string // a substring the reason must contain
@@ -135,8 +135,8 @@ func TestCheck(t *testing.T) {
 			Inconclusive, "smallest attainable p = 0.167", 1, 0,
 		},
 		{"axis does not vary", loopsGrid([]int{4}, both, seeds3, rising), trainUp, DefaultRules(), Inconclusive, "single value", 0, 0},
-		{"where restricts strata", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=hrm"}, DefaultRules(), Reproduced, "ρ = 0.97", 1, 0},
-		{"no matching runs", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=ut"}, DefaultRules(), Inconclusive, "no runs match", 0, 0},
+		{"where restricts strata", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=hrm"}, DefaultRules(), Reproduced, "ρ = 0.97", 1, 0},
+		{"no matching runs", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=ut"}, DefaultRules(), Inconclusive, "no runs match", 0, 0},
 		{"eval loops rise", loopsGrid(loops4, both, seeds3, rising), evalUp, DefaultRules(), Reproduced, "holds in all 8 strata", 8, 0},
 		{"eval loops, two seeds", loopsGrid(loops4, both, seeds2, rising), evalUp, DefaultRules(), Inconclusive, "2 usable runs of 2 (need 3)", 8, 0},
 		{"hrm ahead: within fails", loopsGrid(loops4, both, seeds3, hrmAhead), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), NotReproduced, "outside ±0.05", 1, 0},
@@ -162,11 +162,11 @@ func TestCheck(t *testing.T) {
 			greater("model.core=hrm", "model.core=transformer", 0.1), DefaultRules(), Reproduced, "> 0.1", 1, 0,
 		},
 		{"same runs on both sides", loopsGrid(loops4, both, seeds3, hrmAhead), greater("train.loops=1", "model.core=hrm", 0), DefaultRules(), Inconclusive, "same runs", 0, 0},
-		{"no metric", loopsGrid(loops4, both, seeds3, rising), Claim{IncreasesWith: "train.loops"}, DefaultRules(), Inconclusive, "names no metric", 0, 0},
-		{"two kinds", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Greater: &Greater{A: "a=1", B: "b=1"}}, DefaultRules(), Inconclusive, "exactly one", 0, 0},
-		{"bad where", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core"}, DefaultRules(), Inconclusive, "invalid where", 0, 0},
-		{"bad at", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", At: "eval.loops=zero"}, DefaultRules(), Inconclusive, "invalid at", 0, 0},
-		{"missing metric", loopsGrid(loops4, both, seeds3, rising), Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, DefaultRules(), Inconclusive, "0 usable runs", 2, 24},
+		{"no metric", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{IncreasesWith: "train.loops"}, DefaultRules(), Inconclusive, "names no metric", 0, 0},
+		{"two kinds", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Greater: &experiments.Greater{A: "a=1", B: "b=1"}}, DefaultRules(), Inconclusive, "exactly one", 0, 0},
+		{"bad where", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core"}, DefaultRules(), Inconclusive, "invalid where", 0, 0},
+		{"bad at", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", At: -1}, DefaultRules(), Inconclusive, "invalid at", 0, 0},
+		{"missing metric", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, DefaultRules(), Inconclusive, "0 usable runs", 2, 24},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestCheck(t *testing.T) {
 func TestCheckNumbers(t *testing.T) {
 	// The reproduced trend reports the first → last effect, paired on seeds:
 	// every seed gains 0.24 ± noise from 1 to 8 loops.
-	v := Check(Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=hrm"}, loopsGrid(loops4, both, seeds5, rising))
+	v := Check(experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=hrm"}, loopsGrid(loops4, both, seeds5, rising))
 	if len(v.Tests) != 1 {
 		t.Fatalf("%d tests, want 1", len(v.Tests))
 	}
@@ -210,8 +210,8 @@ func TestCheckAt(t *testing.T) {
 	for _, l := range loops4 {
 		for _, s := range seeds3 {
 			d.Runs = append(d.Runs, Run{
-				ID: fmt.Sprintf("l%d-s%d", l, s), Seed: s, Status: StatusDone,
-				Config: map[string]string{"train.loops": strconv.Itoa(l)},
+				ID: fmt.Sprintf("l%d-s%d", l, s), Status: StatusDone,
+				Config: runConfig("", l, 8, s),
 				Evals: map[string]map[int]float64{"exact_accuracy": {
 					1: 0.5 - 0.05*float64(l) + noise(s, l, 0.01),
 					2: 0.3 + 0.05*float64(l) + noise(s, l, 0.01),
@@ -222,19 +222,19 @@ func TestCheckAt(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		at   string
-		want Outcome
+		at         int
+		trainLoops bool
+		want       Outcome
 	}{
-		{"eval.loops=1", NotReproduced},
-		{"1", NotReproduced},
-		{"train.loops", Reproduced},
-		{"", Reproduced},
-		{"eval.loops=3", Inconclusive},
+		{1, false, NotReproduced},
+		{0, true, Reproduced},
+		{0, false, Reproduced},
+		{3, false, Inconclusive},
 	}
 	for _, tt := range tests {
-		v := Check(Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", At: tt.at}, d)
-		if v.Outcome != tt.want {
-			t.Fatalf("at=%q: outcome %q (%s), want %q", tt.at, v.Outcome, v.Reason, tt.want)
+		c := experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", At: tt.at, AtTrainLoops: tt.trainLoops}
+		if v := Check(c, d); v.Outcome != tt.want {
+			t.Fatalf("at %s: outcome %q (%s), want %q", c.AtText(), v.Outcome, v.Reason, tt.want)
 		}
 	}
 }
@@ -245,43 +245,13 @@ func TestCheckEvalTrendFallsInOneStratum(t *testing.T) {
 	// even though the other strata rise.
 	d := loopsGrid(loops4, []string{"hrm"}, seeds3, rising)
 	for i, r := range d.Runs {
-		if r.Config["train.loops"] == "1" {
-			d.Runs[i].Evals = map[string]map[int]float64{"exact_accuracy": {1: 0.45, 2: 0.3, 3: 0.1, 4: noise(r.Seed, 1, 0.01)}}
+		if r.Config.Train.Loops == 1 {
+			d.Runs[i].Evals = map[string]map[int]float64{"exact_accuracy": {1: 0.45, 2: 0.3, 3: 0.1, 4: noise(r.Config.Seed, 1, 0.01)}}
 		}
 	}
 	v := Check(evalUp, d)
 	if v.Outcome != NotReproduced || !strings.HasPrefix(v.Reason, "train.loops=1: ρ = -1.00") {
 		t.Fatalf("outcome=%q reason=%q, want not reproduced naming train.loops=1", v.Outcome, v.Reason)
-	}
-}
-
-func TestParseSelector(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Selector
-		wantErr bool
-	}{
-		{"", nil, false},
-		{"model.core=hrm", Selector{{"model.core", "hrm"}}, false},
-		{`model.core = "hrm", train.loops=8`, Selector{{"model.core", "hrm"}, {"train.loops", "8"}}, false},
-		{"model.core=hrm and seed=2", Selector{{"model.core", "hrm"}, {"seed", "2"}}, false},
-		{"model.core", nil, true},
-		{"=x", nil, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseSelector(tt.in)
-		if (err != nil) != tt.wantErr || fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Fatalf("ParseSelector(%q)=%v, %v, want %v (error %v)", tt.in, got, err, tt.want, tt.wantErr)
-		}
-	}
-	sel, _ := ParseSelector("train.loops=8.0, seed=2")
-	r := Run{Seed: 2, Config: map[string]string{"train.loops": "8"}}
-	if !sel.Match(r) {
-		t.Fatalf("%v does not match %+v; numbers should compare by value", sel, r)
-	}
-	r.Seed = 3
-	if sel.Match(r) {
-		t.Fatalf("%v matches seed 3", sel)
 	}
 }
 
@@ -292,7 +262,7 @@ func TestCheckPassAtKUsesBootstrap(t *testing.T) {
 	for i := range d.Runs {
 		d.Runs[i].Evals["pass@2"] = d.Runs[i].Evals["exact_accuracy"]
 	}
-	v := Check(Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
+	v := Check(experiments.Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
 	if v.Outcome != Reproduced {
 		t.Fatalf("outcome %q (%s), want reproduced", v.Outcome, v.Reason)
 	}
@@ -301,8 +271,77 @@ func TestCheckPassAtKUsesBootstrap(t *testing.T) {
 			t.Fatalf("%s: %+v, want a bootstrap interval around the mean inside [0, 1]", g.Label, g.Summary)
 		}
 	}
-	again := Check(Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
+	again := Check(experiments.Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
 	if fmt.Sprint(again.Tests[0].Groups, *again.Tests[0].Effect, again.Tests[0].P) != fmt.Sprint(v.Tests[0].Groups, *v.Tests[0].Effect, v.Tests[0].P) {
 		t.Fatalf("checking twice gave different numbers")
+	}
+}
+
+const deepTrainTOML = `
+name = "deep-train"
+seeds = [1, 2, 3]
+
+[task]
+name = "sudoku"
+size = 4
+
+[eval]
+loops = 4
+
+[sweep]
+"train.loops" = [2, 4, 8]
+
+[[expect]]
+metric = "exact_accuracy"
+at = "train.loops"
+increases_with = "train.loops"
+
+[[expect]]
+metric = "exact_accuracy"
+at = "train.loops"
+greater = {a = "train.loops=8", b = "train.loops=2", margin = 0.1}
+`
+
+func TestCheckTrainLoopsAboveEvalLoops(t *testing.T) {
+	// The grid trains with up to 8 loops but evaluates 4, and validates: at
+	// = "train.loops" reads each run at min(train.loops, eval.loops), so
+	// the 8-loop runs are read at loop 4, never at a loop not evaluated.
+	g, specs := MustLoadGridFile(t, t.TempDir(), deepTrainTOML)
+	acc := func(trainLoops, evalLoop int, seed int64) float64 {
+		return 0.2 + 0.1*float64(evalLoop) + 0.05*math.Log2(float64(trainLoops)) + noise(seed, 10*trainLoops+evalLoop, 0.01)
+	}
+	d := Data{Grid: gridInfo(g), Claims: g.Expect}
+	for _, s := range specs {
+		curve := map[int]float64{}
+		for e := 1; e <= s.Eval.Loops; e++ {
+			curve[e] = acc(s.Train.Loops, e, s.Seed)
+		}
+		d.Runs = append(d.Runs, Run{ID: s.ID, Config: s, Status: StatusDone, Evals: map[string]map[int]float64{"exact_accuracy": curve}})
+	}
+	var at8 []float64
+	for _, seed := range g.Seeds {
+		at8 = append(at8, acc(8, 4, seed))
+	}
+	tests := []struct {
+		claim experiments.Claim
+		group string // the group holding the 8-loop runs
+	}{
+		{g.Expect[0], "train.loops=8"},
+		{g.Expect[1], "A: train.loops=8"},
+	}
+	for _, tt := range tests {
+		v := Check(tt.claim, d)
+		if v.Outcome != Reproduced || len(v.Excluded) != 0 {
+			t.Fatalf("%s: outcome %q (%s), %d exclusions %v, want reproduced with none", tt.claim, v.Outcome, v.Reason, len(v.Excluded), v.Excluded)
+		}
+		var got *Group
+		for i, gr := range v.Tests[0].Groups {
+			if gr.Label == tt.group {
+				got = &v.Tests[0].Groups[i]
+			}
+		}
+		if got == nil || got.Summary.N != 3 || !near(got.Summary.Mean, mean(at8), 1e-12) {
+			t.Fatalf("%s: group %s=%+v, want the 3 runs' values at eval.loops=4 (mean %v)", tt.claim, tt.group, got, mean(at8))
+		}
 	}
 }

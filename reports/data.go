@@ -1,11 +1,13 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
+
+	"outerloop/experiments"
 )
 
 // Data is everything a report is a function of: the grid, its claims, its runs
@@ -13,7 +15,7 @@ import (
 // builds and tests without a results database; Load fills it from one.
 type Data struct {
 	Grid       GridInfo
-	Claims     []Claim
+	Claims     []experiments.Claim
 	Runs       []Run
 	Provenance []Provenance
 }
@@ -30,48 +32,12 @@ type GridInfo struct {
 	Varying []string
 }
 
-// Claim mirrors one [[expect]] entry of a grid: exactly one of
-// IncreasesWith, Within and Greater is set.
-type Claim struct {
-	// Metric is the evaluation (or logged) metric the claim is about,
-	// e.g. "exact_accuracy".
-	Metric string
-	// At picks the inference-loop count the metric is read at: "" for the
-	// run's final evaluation (its largest eval.loops), "N" or "eval.loops=N"
-	// for N loops, "train.loops" for as many loops as the run trained with.
-	At string
-	// IncreasesWith is a dotted key ("train.loops", "eval.loops") along
-	// which the metric should rise.
-	IncreasesWith string
-	// Within claims that selections A and B differ by less than Delta.
-	Within *Within
-	// Greater claims that selection A exceeds selection B by more than
-	// Margin.
-	Greater *Greater
-	// Where restricts the claim to runs matching a selector such as
-	// "model.core=hrm, train.loops=8".
-	Where       string
-	Description string
-}
-
-// Within is an equivalence claim: |mean(A) − mean(B)| < Delta.
-type Within struct {
-	A, B  string
-	Delta float64
-}
-
-// Greater is a one-sided claim: mean(A) − mean(B) > Margin.
-type Greater struct {
-	A, B   string
-	Margin float64
-}
-
 // Run is one configuration × one seed with what it produced.
 type Run struct {
-	ID   string
-	Seed int64
-	// Config maps every dotted key ("train.loops") to its value as text.
-	Config map[string]string
+	// ID is the run's id in the results store.
+	ID string
+	// Config is the run's typed configuration, seed included.
+	Config experiments.RunSpec
 	// Status is pending | running | done | failed | interrupted.
 	Status      string
 	Error       string
@@ -118,25 +84,11 @@ func (d *Data) varying() []string {
 		sort.Strings(keys)
 		return keys
 	}
-	all := map[string]bool{}
-	for _, r := range d.Runs {
-		for k := range r.Config {
-			all[k] = true
-		}
+	specs := make([]experiments.RunSpec, len(d.Runs))
+	for i, r := range d.Runs {
+		specs[i] = r.Config
 	}
-	var keys []string
-	for k := range all {
-		// A key missing from some runs reads as "" there, so it varies too.
-		seen := map[string]bool{}
-		for _, r := range d.Runs {
-			seen[r.Config[k]] = true
-		}
-		if len(seen) > 1 && k != "seed" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
+	return without(experiments.Varying(specs), "seed")
 }
 
 // without returns keys minus the ones in drop, keeping order.
@@ -167,120 +119,60 @@ func label(r Run, keys []string) string {
 	}
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + r.Config[k]
+		parts[i] = k + "=" + configText(r, k)
 	}
 	return strings.Join(parts, ", ")
 }
 
-// sameValue compares config values numerically when both are numbers, so
-// "8" matches "8.0".
-func sameValue(a, b string) bool {
-	if a == b {
-		return true
+// configText formats a run's value of a dotted key for display, as the
+// run's canonical JSON writes it, strings bare: labels and the runs table
+// read the same as an export. A key the schema lacks reads as "".
+func configText(r Run, key string) string {
+	v, err := r.Config.Get(key)
+	if err != nil {
+		return ""
 	}
-	x, errX := strconv.ParseFloat(a, 64)
-	y, errY := strconv.ParseFloat(b, 64)
-	return errX == nil && errY == nil && x == y
-}
-
-// Selector is a conjunction of key=value clauses that picks runs.
-type Selector []Clause
-
-// Clause is one key=value condition of a Selector.
-type Clause struct{ Key, Value string }
-
-// ParseSelector parses "k=v, k2=v2" (also "k=v and k2=v2"); the empty string
-// selects every run.
-func ParseSelector(s string) (Selector, error) {
-	s = strings.ReplaceAll(s, " and ", ",")
-	var sel Selector
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
+	switch x := v.(type) {
+	case string:
+		return x
+	case []string:
+		if x == nil {
+			x = []string{} // canonical JSON writes an empty list as []
 		}
-		k, v, ok := strings.Cut(part, "=")
-		k, v = strings.TrimSpace(k), strings.Trim(strings.TrimSpace(v), `"'`)
-		if !ok || k == "" {
-			return nil, fmt.Errorf("parse selector %q: clause %q is not key=value", s, part)
-		}
-		sel = append(sel, Clause{Key: k, Value: v})
+		v = x
 	}
-	return sel, nil
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v) // NaN and ±Inf, which JSON cannot hold
+	}
+	return string(b)
 }
 
-// Match reports whether a run satisfies every clause.
-func (s Selector) Match(r Run) bool {
-	for _, c := range s {
-		v, ok := r.Config[c.Key]
-		if c.Key == "seed" {
-			v, ok = strconv.FormatInt(r.Seed, 10), true
-		}
-		if !ok || !sameValue(v, c.Value) {
-			return false
-		}
+// axisValue reads a numeric key of a run's config as a number, the x of a
+// trend; ok is false for a key that is not numeric.
+func axisValue(r Run, key string) (x float64, ok bool) {
+	v, err := r.Config.Get(key)
+	if err != nil {
+		return 0, false
 	}
-	return true
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, !math.IsNaN(n)
+	}
+	return 0, false
 }
 
-// Keys returns the keys the selector constrains.
-func (s Selector) Keys() []string {
-	keys := make([]string, len(s))
-	for i, c := range s {
-		keys[i] = c.Key
-	}
-	return keys
-}
-
-// at is a parsed Claim.At.
-type at struct {
-	loops      int  // fixed inference loops; 0 = final
-	trainLoops bool // read at the run's own train.loops
-}
-
-func parseAt(s string) (at, error) {
-	s = strings.TrimSpace(s)
-	switch s {
-	case "", "final":
-		return at{}, nil
-	case "train.loops":
-		return at{trainLoops: true}, nil
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(s, "eval.loops="))
-	if err != nil || n < 1 {
-		return at{}, fmt.Errorf("parse at %q: want \"\", \"train.loops\", N or \"eval.loops=N\" with N ≥ 1", s)
-	}
-	return at{loops: n}, nil
-}
-
-func (a at) String() string {
-	switch {
-	case a.trainLoops:
-		return "eval.loops=train.loops"
-	case a.loops > 0:
-		return fmt.Sprintf("eval.loops=%d", a.loops)
-	}
-	return "final eval"
-}
-
-// value reads a run's metric at a: from its final evaluation when it has
+// value reads a run's metric at the inference loop at.AtLoop picks (only
+// at's At and AtTrainLoops matter): from its final evaluation when it has
 // one, otherwise the last point of the training curve of that name. The
 // error says why there is no value; a NaN value is returned as is.
-func (r Run) value(metric string, a at) (float64, error) {
+func (r Run) value(metric string, at experiments.Claim) (float64, error) {
 	if byLoops, ok := r.Evals[metric]; ok && len(byLoops) > 0 {
-		loops := a.loops
-		if a.trainLoops {
-			n, err := strconv.Atoi(r.Config["train.loops"])
-			if err != nil {
-				return 0, fmt.Errorf("train.loops %q is not a number", r.Config["train.loops"])
-			}
-			loops = n
-		}
-		if loops == 0 {
-			for l := range byLoops {
-				loops = max(loops, l)
-			}
-		}
+		loops := at.AtLoop(r.Config)
 		v, ok := byLoops[loops]
 		if !ok {
 			return 0, fmt.Errorf("no %s at eval.loops=%d", metric, loops)

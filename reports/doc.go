@@ -2,9 +2,12 @@
 // seeds, claim verdicts, gonum/plot figures and a self-contained HTML page.
 //
 // Everything is a function of Data, the package's own input model: Load and
-// LoadGrid fill it from a results.Store, tests build it by hand. Build checks
-// every claim and draws every figure; a Report then writes the figures
-// (WriteFigures: SVG and PNG) and the page (WriteHTML).
+// LoadGrid fill it from a results.Store, tests build it by hand. It holds
+// each run's typed configuration (experiments.RunSpec) and the grid's claims
+// as experiments parsed and validated them, so levels, selectors and the
+// loop a claim reads come from typed values and text is made only for
+// display. Build checks every claim and draws every figure; a Report then
+// writes the figures (WriteFigures: SVG and PNG) and the page (WriteHTML).
 //
 // Claims ([[expect]] entries) get one of three verdicts:
 //

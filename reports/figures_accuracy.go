@@ -6,19 +6,21 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+
+	"outerloop/experiments"
 )
 
 // buildFigures makes every figure the data supports, in report order. The
-// accuracy figures plot metric read at pos; without a metric (no
-// evaluations) only the training figures remain.
-func buildFigures(d Data, metric string, pos at) ([]Figure, error) {
+// accuracy figures plot metric read where at's At and AtTrainLoops say;
+// without a metric (no evaluations) only the training figures remain.
+func buildFigures(d Data, metric string, at experiments.Claim) ([]Figure, error) {
 	var figs []Figure
 	var builders []func() ([]Figure, error)
 	if metric != "" {
 		builders = append(builders,
-			func() ([]Figure, error) { return accuracyVsTrainLoops(d, metric, pos) },
+			func() ([]Figure, error) { return accuracyVsTrainLoops(d, metric, at) },
 			func() ([]Figure, error) { return accuracyVsInferenceLoops(d, metric) },
-			func() ([]Figure, error) { return accuracyVsFLOPs(d, metric, pos) })
+			func() ([]Figure, error) { return accuracyVsFLOPs(d, metric, at) })
 	}
 	builders = append(builders,
 		func() ([]Figure, error) { return learningCurves(d) },
@@ -79,7 +81,7 @@ func (ls lines) draw(p *plot.Plot, xName string, offset bool) ([]string, error) 
 // accuracyVsTrainLoops is the outer-loop figure: the metric against
 // training loops, one line per combination of the other varying keys (one
 // per core in the outer-loop grid), mean ± 95% CI across seeds.
-func accuracyVsTrainLoops(d Data, metric string, pos at) ([]Figure, error) {
+func accuracyVsTrainLoops(d Data, metric string, at experiments.Claim) ([]Figure, error) {
 	vary := d.varying()
 	if !contains(vary, "train.loops") {
 		return nil, nil
@@ -88,13 +90,10 @@ func accuracyVsTrainLoops(d Data, metric string, pos at) ([]Figure, error) {
 	ls := lines{}
 	var levels []float64
 	for _, r := range d.Runs {
-		x, ok := levelValue(r.Config["train.loops"])
-		if !ok {
-			continue
-		}
+		x := float64(r.Config.Train.Loops)
 		levels = appendUnique(levels, x)
 		l := ls.at(label(r, lineKeys), x)
-		if y, why := usableValue(r, metric, pos); why != "" {
+		if y, why := usableValue(r, metric, at); why != "" {
 			l.excluded = append(l.excluded, Exclusion{RunID: r.ID, Reason: why})
 		} else {
 			l.byX[x] = append(l.byX[x], y)
@@ -111,7 +110,7 @@ func accuracyVsTrainLoops(d Data, metric string, pos at) ([]Figure, error) {
 	padLog(&p.X)
 	return []Figure{newFigure("accuracy-vs-train-loops", "Accuracy vs training loops",
 		fmt.Sprintf("%s at %s against training loops (log scale), mean ± 95%% CI across seeds, one line per %s. Lines are nudged sideways so their error bars do not overlap; † marks a line with runs missing (see notes).",
-			metric, pos, keysOrAll(lineKeys)),
+			metric, at.AtText(), keysOrAll(lineKeys)),
 		notes, p)}, nil
 }
 
@@ -166,7 +165,7 @@ func inferenceCurves(d Data, metric string, panelKeys, lineKeys []string) (map[s
 		ls := panels[panel]
 		if r.Status != StatusDone || len(curve) == 0 {
 			l := ls.at(line, 1)
-			_, why := usableValue(r, metric, at{})
+			_, why := usableValue(r, metric, experiments.Claim{})
 			if why == "" {
 				why = "no final evaluation of " + metric
 			}
@@ -193,7 +192,7 @@ type flopsPoint struct {
 }
 
 // flopsPoints gathers each run's FLOPs and metric by line and configuration.
-func flopsPoints(d Data, metric string, pos at, lineKeys, pointKeys []string) (map[string]map[string]*flopsPoint, bool) {
+func flopsPoints(d Data, metric string, at experiments.Claim, lineKeys, pointKeys []string) (map[string]map[string]*flopsPoint, bool) {
 	byLine := map[string]map[string]*flopsPoint{}
 	plotted := false
 	for _, r := range d.Runs {
@@ -206,7 +205,7 @@ func flopsPoints(d Data, metric string, pos at, lineKeys, pointKeys []string) (m
 			pt = &flopsPoint{}
 			byLine[line][cfg] = pt
 		}
-		y, why := usableValue(r, metric, pos)
+		y, why := usableValue(r, metric, at)
 		if why == "" && !(r.TrainFLOPs > 0) {
 			why = "no training FLOPs recorded"
 		}
@@ -224,14 +223,14 @@ func flopsPoints(d Data, metric string, pos at, lineKeys, pointKeys []string) (m
 // training FLOPs, one line per training-loop count, so "more loops" can be
 // told apart from "more compute". Points on a line are the configurations
 // that differ in the other varying keys.
-func accuracyVsFLOPs(d Data, metric string, pos at) ([]Figure, error) {
+func accuracyVsFLOPs(d Data, metric string, at experiments.Claim) ([]Figure, error) {
 	vary := d.varying()
 	var lineKeys []string
 	if contains(vary, "train.loops") {
 		lineKeys = []string{"train.loops"}
 	}
 	pointKeys := without(vary, "train.loops")
-	byLine, plotted := flopsPoints(d, metric, pos, lineKeys, pointKeys)
+	byLine, plotted := flopsPoints(d, metric, at, lineKeys, pointKeys)
 	if !plotted {
 		return nil, nil
 	}
@@ -263,7 +262,7 @@ func accuracyVsFLOPs(d Data, metric string, pos at) ([]Figure, error) {
 	padLog(&p.X)
 	return []Figure{newFigure("accuracy-vs-flops", "Accuracy vs training compute",
 		fmt.Sprintf("%s at %s against analytic training FLOPs (mean across seeds), mean ± 95%% CI, one line per %s; points on a line differ in %s. Lines at equal x compare loop counts at matched compute.",
-			metric, pos, keysOrAll(lineKeys), keysOrAll(pointKeys)),
+			metric, at.AtText(), keysOrAll(lineKeys), keysOrAll(pointKeys)),
 		notes, p)}, nil
 }
 

@@ -117,7 +117,7 @@ func TestFiguresShowMissingRuns(t *testing.T) {
 }
 
 func TestFiguresWithoutData(t *testing.T) {
-	d := Data{Grid: GridInfo{Name: "empty"}, Runs: []Run{{ID: "a", Status: "pending", Config: map[string]string{"train.loops": "1"}}}}
+	d := Data{Grid: GridInfo{Name: "empty"}, Runs: []Run{{ID: "a", Status: "pending", Config: runConfig("hrm", 1, 1, 1)}}}
 	rep := MustBuild(t, d)
 	if len(rep.Figures) != 0 {
 		t.Fatalf("%d figures from a grid with no results, want 0", len(rep.Figures))

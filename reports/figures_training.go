@@ -63,7 +63,7 @@ func curveLine(p *plot.Plot, i int, line, metric string, runs []Run, notes *[]st
 			if !finite(pt.Value) {
 				diverged = true
 				*notes = append(*notes, fmt.Sprintf("%s: run %s (seed %d) diverged at step %d (%s = %v); drawn up to there",
-					line, shortID(r.ID), r.Seed, pt.Step, metric, pt.Value))
+					line, shortID(r.ID), r.Config.Seed, pt.Step, metric, pt.Value))
 				break
 			}
 			byStep[pt.Step] = append(byStep[pt.Step], pt.Value)

@@ -1,9 +1,12 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
+
+	"outerloop/experiments"
 )
 
 // outerLoopFixture is a hand-made outer-loop grid: train.loops {1, 2, 4, 8}
@@ -19,9 +22,9 @@ func outerLoopFixture() Data {
 			Description: "Hand-made data shaped like the ARC Prize outer-loop ablation.",
 			Path:        "ablations/outer-loop.toml",
 		},
-		Claims: []Claim{
+		Claims: []experiments.Claim{
 			{Metric: "exact_accuracy", IncreasesWith: "train.loops", Description: "More training loops, higher accuracy (ARC Prize finding #2)."},
-			{Metric: "exact_accuracy", Within: &Within{A: "model.core=hrm", B: "model.core=transformer", Delta: 0.05}, Description: "The hierarchy adds little (ARC Prize finding #1)."},
+			{Metric: "exact_accuracy", Within: &experiments.Within{A: "model.core=hrm", B: "model.core=transformer", Delta: 0.05}, Description: "The hierarchy adds little (ARC Prize finding #1)."},
 			{Metric: "exact_accuracy", IncreasesWith: "eval.loops", Where: "train.loops=4"},
 		},
 	}
@@ -48,10 +51,11 @@ func fixtureRun(core string, loops int, seed int64) Run {
 	if core == "transformer" {
 		peak -= 0.03
 	}
+	cfg := runConfig(core, loops, 8, seed)
+	cfg.Train.Steps = 500
 	r := Run{
 		ID:     fmt.Sprintf("%c%02d%02dcafe0123", core[0], loops, seed),
-		Seed:   seed,
-		Config: map[string]string{"model.core": core, "train.loops": strconv.Itoa(loops), "eval.loops": "8", "train.steps": "500"},
+		Config: cfg,
 		Status: StatusDone, WallSeconds: 60 * float64(loops) * (1 + noise(seed, loops, 0.1)),
 		TrainFLOPs: 2e12 * float64(loops) * map[string]float64{"hrm": 1.2, "transformer": 1}[core],
 		Curves:     map[string][]Point{},
@@ -86,3 +90,15 @@ func fixtureRun(core string, loops int, seed int64) Run {
 }
 
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
+
+// runConfig is the typed config of a hand-made run: the given core, loops
+// and seed, every other key zero. model.core is set through JSON so that
+// fixtures need not name the Go type the config gives it.
+func runConfig(core string, trainLoops, evalLoops int, seed int64) experiments.RunSpec {
+	var cfg experiments.RunSpec
+	if err := json.Unmarshal([]byte(`{"model":{"core":`+strconv.Quote(core)+`}}`), &cfg); err != nil {
+		panic(fmt.Sprintf("model.core %q: %v", core, err))
+	}
+	cfg.Seed, cfg.Train.Loops, cfg.Eval.Loops = seed, trainLoops, evalLoops
+	return cfg
+}

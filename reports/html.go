@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"codeberg.org/go-fonts/liberation/liberationserifregular"
+
+	"outerloop/experiments"
 )
 
 //go:embed report.html.tmpl
@@ -125,9 +127,9 @@ func (rep *Report) page() (page, error) {
 	d := rep.Data
 	pg := page{
 		Title: d.Grid.Title, Name: d.Grid.Name, Description: d.Grid.Description, Path: d.Grid.Path,
-		Counts:   statusCounts(d.Runs),
-		Rules:    fmt.Sprintf("α = %g (one-sided), at least %d usable seeds per level or side, %d permutations, %d bootstrap resamples, seed %d", rep.Rules.Alpha, rep.Rules.MinSeeds, rep.Rules.Permutations, rep.Rules.Bootstrap, rep.Rules.Seed),
-		Metric:   rep.Metric,
+		Counts: statusCounts(d.Runs),
+		Rules:  fmt.Sprintf("α = %g (one-sided), at least %d usable seeds per level or side, %d permutations, %d bootstrap resamples, seed %d", rep.Rules.Alpha, rep.Rules.MinSeeds, rep.Rules.Permutations, rep.Rules.Bootstrap, rep.Rules.Seed),
+		Metric: rep.Metric, At: rep.At,
 		Verdicts: rep.Verdicts, Configs: rep.Configs, Provenance: d.Provenance,
 		Columns: d.varying(),
 		Script:  template.JS(sorterScript), ScriptHash: scriptHash(),
@@ -135,9 +137,6 @@ func (rep *Report) page() (page, error) {
 	}
 	if pg.Title == "" {
 		pg.Title = d.Grid.Name
-	}
-	if pos, err := parseAt(rep.At); err == nil {
-		pg.At = pos.String()
 	}
 	for _, f := range rep.Figures {
 		svg, err := f.SVG()
@@ -164,9 +163,9 @@ func (rep *Report) page() (page, error) {
 }
 
 func (rep *Report) row(r Run, columns, metrics []string) runRow {
-	row := runRow{ID: r.ID, Seed: strconv.FormatInt(r.Seed, 10), Status: r.Status}
+	row := runRow{ID: r.ID, Seed: strconv.FormatInt(r.Config.Seed, 10), Status: r.Status}
 	for _, k := range columns {
-		row.Config = append(row.Config, r.Config[k])
+		row.Config = append(row.Config, configText(r, k))
 	}
 	for _, m := range metrics {
 		v := math.NaN()
@@ -174,7 +173,7 @@ func (rep *Report) row(r Run, columns, metrics []string) runRow {
 			if pts := r.Curves["loss"]; len(pts) > 0 {
 				v = pts[len(pts)-1].Value
 			}
-		} else if y, err := r.value(m, at{}); err == nil && len(r.Evals[m]) > 0 {
+		} else if y, err := r.value(m, experiments.Claim{}); err == nil && len(r.Evals[m]) > 0 {
 			// Only a final evaluation fills these columns, never the last
 			// training-curve value of the same name.
 			v = y

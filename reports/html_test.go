@@ -23,8 +23,8 @@ func hostileFixture() Data {
 		if d.Runs[i].Status == "failed" {
 			d.Runs[i].Error = "</pre><script>alert(4)</script>"
 		}
-		if d.Runs[i].Config["model.core"] == "transformer" {
-			d.Runs[i].Config["model.core"] = `<svg onload=alert(5)>`
+		if d.Runs[i].Config.Model.Core == "transformer" {
+			d.Runs[i].Config.Model.Core = `<svg onload=alert(5)>`
 		}
 	}
 	d.Provenance[0].Host = `"><script>alert(6)</script>`

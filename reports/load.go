@@ -1,11 +1,8 @@
 package reports
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -51,7 +48,7 @@ func Load(ctx context.Context, store *results.Store, name string) (Data, error) 
 	if err != nil {
 		return Data{}, fmt.Errorf("load report data for %s: %w", name, err)
 	}
-	d := Data{Grid: gridInfo(g), Claims: claims(g.Expect)}
+	d := Data{Grid: gridInfo(g), Claims: g.Expect}
 	d.Grid.Title, d.Grid.Description = info.Title, info.Description
 	if err := readRuns(ctx, store, stored, &d); err != nil {
 		return Data{}, fmt.Errorf("load report data for %s: %w", name, err)
@@ -74,23 +71,18 @@ func LoadGrid(ctx context.Context, store *results.Store, g *experiments.Grid) (D
 	if err != nil {
 		return Data{}, fmt.Errorf("load report data for %s: %w", g.Name, err)
 	}
+	d := Data{Grid: gridInfo(g), Claims: g.Expect}
+	if err := readRuns(ctx, store, stored, &d); err != nil {
+		return Data{}, fmt.Errorf("load report data for %s: %w", g.Name, err)
+	}
 	have := map[string]bool{}
 	for _, r := range stored {
 		have[r.ID] = true
 	}
 	for _, s := range specs {
-		if have[s.ID] {
-			continue
+		if !have[s.ID] {
+			d.Runs = append(d.Runs, Run{ID: s.ID, Config: s, Status: string(results.Pending)})
 		}
-		cfg, err := s.CanonicalJSON()
-		if err != nil {
-			return Data{}, fmt.Errorf("load report data for %s: %w", g.Name, err)
-		}
-		stored = append(stored, results.Run{ID: s.ID, Seed: s.Seed, Config: cfg, Status: results.Pending})
-	}
-	d := Data{Grid: gridInfo(g), Claims: claims(g.Expect)}
-	if err := readRuns(ctx, store, stored, &d); err != nil {
-		return Data{}, fmt.Errorf("load report data for %s: %w", g.Name, err)
 	}
 	return d, nil
 }
@@ -103,35 +95,16 @@ func gridInfo(g *experiments.Grid) GridInfo {
 	return info
 }
 
-func claims(expect []experiments.Claim) []Claim {
-	out := make([]Claim, len(expect))
-	for i, c := range expect {
-		out[i] = Claim{Metric: c.Metric, IncreasesWith: c.IncreasesWith, Where: c.Where, Description: c.Description}
-		if c.AtTrainLoops {
-			out[i].At = "train.loops"
-		} else if c.At > 0 {
-			out[i].At = strconv.Itoa(c.At)
-		}
-		if c.Within != nil {
-			out[i].Within = &Within{A: c.Within.A, B: c.Within.B, Delta: c.Within.Delta}
-		}
-		if c.Greater != nil {
-			out[i].Greater = &Greater{A: c.Greater.A, B: c.Greater.B, Margin: c.Greater.Margin}
-		}
-	}
-	return out
-}
-
-// readRuns converts stored runs and reads their metrics, evaluations and
-// provenance into d.
+// readRuns decodes stored runs' typed configs and reads their metrics,
+// evaluations and provenance into d.
 func readRuns(ctx context.Context, store *results.Store, stored []results.Run, d *Data) error {
 	byProvenance := map[string]int{}
 	for _, sr := range stored {
-		cfg, err := flatten(sr.Config)
+		cfg, err := experiments.DecodeRunSpec(sr.Config)
 		if err != nil {
 			return fmt.Errorf("run %s: %w", sr.ID, err)
 		}
-		r := Run{ID: sr.ID, Seed: sr.Seed, Config: cfg, Status: string(sr.Status), Error: sr.Error, WallSeconds: sr.Wall.Seconds()}
+		r := Run{ID: sr.ID, Config: cfg, Status: string(sr.Status), Error: sr.Error, WallSeconds: sr.Wall.Seconds()}
 		if err := readMetrics(ctx, store, &r); err != nil {
 			return err
 		}
@@ -206,56 +179,4 @@ func readMetrics(ctx context.Context, store *results.Store, r *Run) error {
 		r.Evals[e.Name][e.Loops] = e.Value
 	}
 	return nil
-}
-
-// flatten turns a run's canonical JSON config into dotted keys with values
-// as text: {"train":{"loops":4}} → "train.loops": "4". Numbers keep their
-// JSON text; lists and objects below the sections stay JSON.
-func flatten(config json.RawMessage) (map[string]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(config))
-	dec.UseNumber()
-	var root map[string]any
-	if err := dec.Decode(&root); err != nil {
-		return nil, fmt.Errorf("decode config: %w", err)
-	}
-	out := map[string]string{}
-	var walk func(prefix string, v any) error
-	walk = func(prefix string, v any) error {
-		switch v := v.(type) {
-		case map[string]any:
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				key := k
-				if prefix != "" {
-					key = prefix + "." + k
-				}
-				if err := walk(key, v[k]); err != nil {
-					return err
-				}
-			}
-		case string:
-			out[prefix] = v
-		case json.Number:
-			out[prefix] = v.String()
-		case bool:
-			out[prefix] = strconv.FormatBool(v)
-		case nil:
-			out[prefix] = ""
-		default:
-			b, err := json.Marshal(v)
-			if err != nil {
-				return fmt.Errorf("encode config key %s: %w", prefix, err)
-			}
-			out[prefix] = string(b)
-		}
-		return nil
-	}
-	if err := walk("", root); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

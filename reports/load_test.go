@@ -41,14 +41,12 @@ metric = "exact_accuracy"
 greater = {a = "train.loops=2", b = "train.loops=1", margin = 0.01}
 `
 
-// MustPlanLoadGrid writes the test grid, plans it into a fresh store and
-// records results for three of its four runs: two done, one failed.
-func MustPlanLoadGrid(tb testing.TB) (*results.Store, *experiments.Grid, []experiments.RunSpec) {
+// MustLoadGridFile writes content as grid.toml in dir, loads it and expands
+// it.
+func MustLoadGridFile(tb testing.TB, dir, content string) (*experiments.Grid, []experiments.RunSpec) {
 	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
 	path := filepath.Join(dir, "grid.toml")
-	if err := os.WriteFile(path, []byte(loadGridTOML), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	g, err := experiments.Load(path, nil)
@@ -57,8 +55,18 @@ func MustPlanLoadGrid(tb testing.TB) (*results.Store, *experiments.Grid, []exper
 	}
 	specs, err := g.Expand()
 	if err != nil {
-		tb.Fatal(err)
+		tb.Fatalf("expand grid: %v", err)
 	}
+	return g, specs
+}
+
+// MustPlanLoadGrid writes the test grid, plans it into a fresh store and
+// records results for three of its four runs: two done, one failed.
+func MustPlanLoadGrid(tb testing.TB) (*results.Store, *experiments.Grid, []experiments.RunSpec) {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	g, specs := MustLoadGridFile(tb, dir, loadGridTOML)
 	store, err := results.Open(ctx, filepath.Join(dir, "results.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -124,18 +132,18 @@ func TestLoadGrid(t *testing.T) {
 	if d.Grid.Name != "load-test" || d.Grid.Title != "Loops on 4x4 Sudoku" || !reflect.DeepEqual(d.Grid.Varying, []string{"train.loops"}) {
 		t.Fatalf("grid=%+v, want load-test with varying [train.loops]", d.Grid)
 	}
-	wantClaims := []Claim{
-		{Metric: "exact_accuracy", At: "2", IncreasesWith: "train.loops"},
-		{Metric: "exact_accuracy", Greater: &Greater{A: "train.loops=2", B: "train.loops=1", Margin: 0.01}},
+	wantClaims := []string{
+		"exact_accuracy increases with train.loops at eval.loops=2",
+		"exact_accuracy of train.loops=2 exceeds train.loops=1 by more than 0.01 at final eval",
 	}
-	if !reflect.DeepEqual(d.Claims, wantClaims) {
-		t.Fatalf("claims=%+v, want %+v", d.Claims, wantClaims)
+	if got := fmt.Sprint(d.Claims); got != fmt.Sprint(wantClaims) {
+		t.Fatalf("claims=%s, want %s", got, wantClaims)
 	}
 	if len(d.Runs) != 4 {
 		t.Fatalf("%d runs, want 4", len(d.Runs))
 	}
 	first := d.Runs[0]
-	if first.ID != specs[0].ID || first.Status != "done" || first.Config["train.loops"] != "1" || first.Config["task.name"] != "sudoku" {
+	if first.ID != specs[0].ID || first.Config.ID != specs[0].ID || first.Status != "done" || first.Config.Train.Loops != 1 || first.Config.Task.Name != "sudoku" {
 		t.Fatalf("first run=%+v, want %s done with train.loops=1 on sudoku", first, specs[0].ID)
 	}
 	if first.TrainFLOPs != 2e9 || !reflect.DeepEqual(first.HaltSegments, []int{5, 3}) || first.WallSeconds != 3 {
@@ -177,16 +185,22 @@ func TestLoadGrid(t *testing.T) {
 	}
 }
 
-func TestFlatten(t *testing.T) {
-	got, err := flatten([]byte(`{"seed":3,"task":{"name":"sudoku","families":[],"size":4},"train":{"lr":0.0003,"ema":true}}`))
+func TestLoadGridUnplannedRuns(t *testing.T) {
+	store, g, _ := MustPlanLoadGrid(t)
+	more, err := experiments.Load(g.Path, []string{"seeds=[1, 2, 3]"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"seed": "3", "task.name": "sudoku", "task.families": "[]", "task.size": "4", "train.lr": "0.0003", "train.ema": "true"}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("flatten=%v, want %v", got, want)
+	d, err := LoadGrid(context.Background(), store, more)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := flatten([]byte(`not json`)); err == nil {
-		t.Fatalf("flatten of bad JSON succeeded")
+	if len(d.Runs) != 6 {
+		t.Fatalf("%d runs, want 6", len(d.Runs))
+	}
+	for _, r := range d.Runs[4:] {
+		if r.Status != "pending" || r.Config.Seed != 3 || r.Config.ID != r.ID || r.Config.Task.Name != "sudoku" {
+			t.Fatalf("unplanned run=%+v, want pending seed 3 on sudoku with its typed config", r)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+
+	"outerloop/experiments"
 )
 
 // Report is a grid's claim verdicts, statistics across seeds and figures.
@@ -12,7 +14,8 @@ type Report struct {
 	Verdicts []Verdict
 	Figures  []Figure
 	// Metric is the primary metric the accuracy figures and the summary
-	// table show (the first claim's, else exact_accuracy), read at At.
+	// table show (the first claim's, else exact_accuracy), read where At
+	// says ("final eval", "eval.loops=2").
 	Metric string
 	At     string
 	// Configs summarise Metric across seeds per configuration.
@@ -49,13 +52,10 @@ func (r Rules) Build(data Data) (*Report, error) {
 	for _, c := range data.Claims {
 		rep.Verdicts = append(rep.Verdicts, r.Check(c, data))
 	}
-	rep.Metric, rep.At = primaryMetric(data)
-	pos, err := parseAt(rep.At)
-	if err != nil {
-		rep.At, pos = "", at{}
-	}
-	rep.Configs = r.configs(data, rep.Metric, pos)
-	figs, err := buildFigures(data, rep.Metric, pos)
+	metric, at := primaryMetric(data)
+	rep.Metric, rep.At = metric, at.AtText()
+	rep.Configs = r.configs(data, metric, at)
+	figs, err := buildFigures(data, metric, at)
 	if err != nil {
 		return nil, fmt.Errorf("build report for %s: %w", data.Grid.Name, err)
 	}
@@ -64,32 +64,34 @@ func (r Rules) Build(data Data) (*Report, error) {
 }
 
 // primaryMetric picks what the figures show: the first claim's metric and
-// point, else exact_accuracy, else the first evaluated metric by name.
-func primaryMetric(d Data) (metric, pos string) {
+// point, else exact_accuracy, else the first evaluated metric by name. The
+// point is a claim whose At and AtTrainLoops pick the inference loop.
+func primaryMetric(d Data) (string, experiments.Claim) {
+	final := experiments.Claim{}
 	if len(d.Claims) > 0 && d.Claims[0].Metric != "" {
 		c := d.Claims[0]
 		if c.IncreasesWith == "eval.loops" {
-			return c.Metric, ""
+			return c.Metric, final
 		}
-		return c.Metric, c.At
+		return c.Metric, experiments.Claim{At: c.At, AtTrainLoops: c.AtTrainLoops}
 	}
 	var names []string
 	for _, r := range d.Runs {
 		for m := range r.Evals {
 			if m == "exact_accuracy" {
-				return m, ""
+				return m, final
 			}
 			names = append(names, m)
 		}
 	}
 	if len(names) == 0 {
-		return "", ""
+		return "", final
 	}
 	sort.Strings(names)
-	return names[0], ""
+	return names[0], final
 }
 
-func (r Rules) configs(d Data, metric string, pos at) []ConfigSummary {
+func (r Rules) configs(d Data, metric string, at experiments.Claim) []ConfigSummary {
 	keys := d.varying()
 	byConfig := map[string][]Run{}
 	for _, run := range d.Runs {
@@ -105,7 +107,7 @@ func (r Rules) configs(d Data, metric string, pos at) []ConfigSummary {
 			}
 			cs.Done++
 			wall, flops = append(wall, run.WallSeconds), append(flops, run.TrainFLOPs)
-			if y, why := usableValue(run, metric, pos); why == "" {
+			if y, why := usableValue(run, metric, at); why == "" {
 				ys = append(ys, y)
 			}
 		}
