@@ -13,7 +13,7 @@ package experiments
 // TaskConfig selects and sizes the puzzle dataset (tasks.Build).
 type TaskConfig struct {
 	// Name is the dataset family: sudoku | maze | arc | arc-lite.
-	Name string `toml:"name" json:"name"`
+	Name TaskName `toml:"name" json:"name"`
 	// Source is "generate" (build with the tasks generators) or a path to
 	// the real files (Sudoku-Extreme / Maze-Hard CSV directory, ARC task
 	// directory or *_challenges.json), relative to the grid file.
@@ -54,7 +54,7 @@ type TaskConfig struct {
 // ModelConfig selects the core and its sizes (models.New).
 type ModelConfig struct {
 	// Core is the network inside the loop: hrm | trm | ut | transformer.
-	Core string `toml:"core" json:"core"`
+	Core Core `toml:"core" json:"core"`
 	// Hidden is the model width (papers: 512).
 	Hidden int `toml:"hidden" json:"hidden"`
 	// Heads is the number of attention heads (papers: 8).
@@ -76,9 +76,9 @@ type ModelConfig struct {
 	Depth int `toml:"depth" json:"depth"`
 	// Mixer is the token mixer: attention | mlp (TRM's MLP-mixer, fixed
 	// small grids only).
-	Mixer string `toml:"mixer" json:"mixer"`
+	Mixer Mixer `toml:"mixer" json:"mixer"`
 	// Pos is the position encoding: rope | learned | none.
-	Pos string `toml:"pos" json:"pos"`
+	Pos Pos `toml:"pos" json:"pos"`
 	// PuzzleEmbLen is the number of prefix positions for the per-puzzle
 	// embedding (0 = off; HRM 1, TRM 16 on ARC).
 	PuzzleEmbLen int `toml:"puzzle_emb_len" json:"puzzle_emb_len"`
@@ -98,10 +98,10 @@ type TrainConfig struct {
 	Batch int `toml:"batch" json:"batch"`
 	// LR is the peak learning rate; Warmup the linear warm-up steps;
 	// LRSchedule constant | cosine; LRMin the cosine floor as a ratio.
-	LR         float64 `toml:"lr" json:"lr"`
-	Warmup     int     `toml:"warmup" json:"warmup"`
-	LRSchedule string  `toml:"lr_schedule" json:"lr_schedule"`
-	LRMin      float64 `toml:"lr_min_ratio" json:"lr_min_ratio"`
+	LR         float64    `toml:"lr" json:"lr"`
+	Warmup     int        `toml:"warmup" json:"warmup"`
+	LRSchedule LRSchedule `toml:"lr_schedule" json:"lr_schedule"`
+	LRMin      float64    `toml:"lr_min_ratio" json:"lr_min_ratio"`
 	// Beta1, Beta2 and WeightDecay configure AdamW (papers: 0.9, 0.95).
 	Beta1       float64 `toml:"beta1" json:"beta1"`
 	Beta2       float64 `toml:"beta2" json:"beta2"`
@@ -116,15 +116,15 @@ type TrainConfig struct {
 	EMA     bool    `toml:"ema" json:"ema"`
 	EMARate float64 `toml:"ema_rate" json:"ema_rate"`
 	// Loss is stablemax | softmax cross-entropy.
-	Loss string `toml:"loss" json:"loss"`
+	Loss Loss `toml:"loss" json:"loss"`
 	// Halting is q | bce | off; Exploration the probability of forcing a
 	// random minimum number of segments.
-	Halting     string  `toml:"halting" json:"halting"`
+	Halting     Halting `toml:"halting" json:"halting"`
 	Exploration float64 `toml:"exploration" json:"exploration"`
 	// Gradient is one-step | last-cycle | full.
-	Gradient string `toml:"gradient" json:"gradient"`
+	Gradient Gradient `toml:"gradient" json:"gradient"`
 	// Schedule is how segments meet optimiser steps: carry | same-batch.
-	Schedule string `toml:"schedule" json:"schedule"`
+	Schedule Schedule `toml:"schedule" json:"schedule"`
 	// Threads is the libtorch intra-op thread budget (0 = chosen by the
 	// scheduler: cores / jobs). Not part of the run identity.
 	Threads int `toml:"threads" json:"-"`
@@ -136,7 +136,7 @@ type TrainConfig struct {
 	// LogEvery is the metric logging interval in steps.
 	LogEvery int `toml:"log_every" json:"log_every"`
 	// Device is cpu | cuda | cuda:N.
-	Device string `toml:"device" json:"device"`
+	Device Device `toml:"device" json:"device"`
 }
 
 // EvalConfig is the evaluation pass (train.Evaluate).

@@ -9,7 +9,7 @@ package experiments
 // DefaultTaskConfig returns generated 4×4 Sudoku with minimal clues.
 func DefaultTaskConfig() TaskConfig {
 	return TaskConfig{
-		Name:   "sudoku",   // the CPU regime of issue 8's trial; papers: Sudoku-Extreme 9×9
+		Name:   TaskSudoku, // the CPU regime of issue 8's trial; papers: Sudoku-Extreme 9×9
 		Source: "generate", // no download needed; papers: the HF CSV files
 		Size:   4,          // 6×6 and 9×9 did not learn in minutes at width 64 (issue 8)
 		Train:  3000,       // issue 8's trial; papers: 1000 puzzles × 1000 augmentations
@@ -26,18 +26,18 @@ func DefaultTaskConfig() TaskConfig {
 // DefaultModelConfig returns a width-64 TRM with attention and RoPE.
 func DefaultModelConfig() ModelConfig {
 	return ModelConfig{
-		Core:      "trm",       // TRM keeps the loop and drops the hierarchy (DESIGN.md)
-		Hidden:    64,          // CPU scale (issue 8's trial); papers: 512
-		Heads:     4,           // head dim 16; papers: 8 (head dim 64)
-		Expansion: 4,           // papers: 4 (HRM and TRM)
-		Layers:    2,           // TRM: 2
-		HLayers:   2,           // CPU scale; HRM: 4
-		LLayers:   2,           // CPU scale; HRM: 4
-		HCycles:   2,           // HRM: 2; TRM: T=3
-		LCycles:   2,           // HRM: 2; TRM: n=6 (Sudoku), 4 (Maze, ARC)
-		Depth:     4,           // UT: tied block applied 4 times per segment (CPU scale)
-		Mixer:     "attention", // TRM-Att; TRM's Sudoku best uses "mlp"
-		Pos:       "learned",   // CPU scale: on 4×4 Sudoku learned positions reach 57% exact in 1,500 steps where RoPE stays near 0 (ablations/README.md); HRM and TRM-Att use RoPE
+		Core:      CoreTRM,        // TRM keeps the loop and drops the hierarchy (DESIGN.md)
+		Hidden:    64,             // CPU scale (issue 8's trial); papers: 512
+		Heads:     4,              // head dim 16; papers: 8 (head dim 64)
+		Expansion: 4,              // papers: 4 (HRM and TRM)
+		Layers:    2,              // TRM: 2
+		HLayers:   2,              // CPU scale; HRM: 4
+		LLayers:   2,              // CPU scale; HRM: 4
+		HCycles:   2,              // HRM: 2; TRM: T=3
+		LCycles:   2,              // HRM: 2; TRM: n=6 (Sudoku), 4 (Maze, ARC)
+		Depth:     4,              // UT: tied block applied 4 times per segment (CPU scale)
+		Mixer:     MixerAttention, // TRM-Att; TRM's Sudoku best uses "mlp"
+		Pos:       PosLearned,     // CPU scale: on 4×4 Sudoku learned positions reach 57% exact in 1,500 steps where RoPE stays near 0 (ablations/README.md); HRM and TRM-Att use RoPE
 		// PuzzleEmbLen 0: no per-puzzle embedding for Sudoku; HRM 1, TRM 16 on ARC.
 		// ACT false: per-position halting is an ablation of ut only.
 		PonderCost: 0.01, // t2t Universal Transformer: 0.01
@@ -47,29 +47,29 @@ func DefaultModelConfig() ModelConfig {
 // DefaultTrainConfig returns 1000 AdamW steps of 64 samples with 4 segments.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{
-		Loops:                4,            // issue 8's trial: 4 loops reach 99% on 4×4; papers: 16
-		Steps:                1000,         // about a minute on 2 cores; papers: ~26k (Sudoku 1k)
-		Batch:                64,           // issue 8's trial; papers: 768
-		LR:                   3e-4,         // issue 8's trial (1e-3 collapsed with loops); papers: 1e-4
-		Warmup:               100,          // a tenth of the steps; papers: 2000
-		LRSchedule:           "constant",   // papers: cosine with min ratio 1, i.e. constant
-		LRMin:                1,            // papers: lr_min_ratio 1.0
-		Beta1:                0.9,          // papers: 0.9
-		Beta2:                0.95,         // papers: 0.95
-		WeightDecay:          0.1,          // HRM/TRM ARC: 0.1; Sudoku and Maze: 1.0
-		PuzzleEmbLR:          1e-2,         // HRM/TRM ARC: 1e-2
-		PuzzleEmbWeightDecay: 0.1,          // HRM/TRM ARC: 0.1
-		GradClip:             1.0,          // a guard at small batch; the papers do not clip
-		EMARate:              0.999,        // TRM: 0.999 (EMA itself off, as in TRM's config default)
-		Loss:                 "stablemax",  // papers: stablemax cross-entropy
-		Halting:              "bce",        // TRM: halt head on "answer fully correct"
-		Exploration:          0.1,          // papers: 0.1
-		Gradient:             "last-cycle", // TRM: the last of T cycles fully back-propagated
-		Schedule:             "same-batch", // TRM paper's pseudocode; the code uses "carry"
+		Loops:                4,                 // issue 8's trial: 4 loops reach 99% on 4×4; papers: 16
+		Steps:                1000,              // about a minute on 2 cores; papers: ~26k (Sudoku 1k)
+		Batch:                64,                // issue 8's trial; papers: 768
+		LR:                   3e-4,              // issue 8's trial (1e-3 collapsed with loops); papers: 1e-4
+		Warmup:               100,               // a tenth of the steps; papers: 2000
+		LRSchedule:           LRConstant,        // papers: cosine with min ratio 1, i.e. constant
+		LRMin:                1,                 // papers: lr_min_ratio 1.0
+		Beta1:                0.9,               // papers: 0.9
+		Beta2:                0.95,              // papers: 0.95
+		WeightDecay:          0.1,               // HRM/TRM ARC: 0.1; Sudoku and Maze: 1.0
+		PuzzleEmbLR:          1e-2,              // HRM/TRM ARC: 1e-2
+		PuzzleEmbWeightDecay: 0.1,               // HRM/TRM ARC: 0.1
+		GradClip:             1.0,               // a guard at small batch; the papers do not clip
+		EMARate:              0.999,             // TRM: 0.999 (EMA itself off, as in TRM's config default)
+		Loss:                 LossStablemax,     // papers: stablemax cross-entropy
+		Halting:              HaltingBCE,        // TRM: halt head on "answer fully correct"
+		Exploration:          0.1,               // papers: 0.1
+		Gradient:             GradientLastCycle, // TRM: the last of T cycles fully back-propagated
+		Schedule:             ScheduleSameBatch, // TRM paper's pseudocode; the code uses "carry"
 		// Threads 0: the scheduler picks cores / jobs.
 		// CheckpointEvery 0 and EvalEvery 0: only at the end of a minute-long run.
-		LogEvery: 10,    // 100 points per curve at 1000 steps
-		Device:   "cpu", // the 2-core machine; GPU grids set "cuda"
+		LogEvery: 10,        // 100 points per curve at 1000 steps
+		Device:   DeviceCPU, // the 2-core machine; GPU grids set "cuda"
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,6 +124,9 @@ func render(v any) string {
 	case map[string]any:
 		return "{…}"
 	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+		return strconv.Quote(rv.String()) // an enumeration's named type
+	}
 	return fmt.Sprint(v)
 }
 
@@ -135,9 +139,12 @@ func (c *checker) add(key string, value any, rule string, related ...string) {
 	c.errs = append(c.errs, &FieldError{Key: key, Value: render(value), Rule: rule, related: related})
 }
 
-func (c *checker) oneOf(key, v string, allowed ...string) {
-	if !slices.Contains(allowed, v) {
-		c.add(key, v, "must be one of "+quoteAll(allowed))
+// oneOf requires v to be one of its enumeration's values, suggesting the
+// closest one for a typo.
+func oneOf[T Enum[T]](c *checker, key string, v T) {
+	allowed := valueNames(v)
+	if !slices.Contains(allowed, string(v)) {
+		c.add(key, v, "must be one of "+quoteAll(allowed)+suggestAs("values", string(v), allowed))
 	}
 }
 

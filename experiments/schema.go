@@ -142,12 +142,18 @@ func lookup(key string) (*field, string) {
 	return nil, "unknown key" + suggest(key, Keys())
 }
 
-// suggest returns ` (did you mean "x"?)` for the candidate closest to name.
+// suggest returns ` (did you mean "x"?)` for the key closest to name.
 func suggest(name string, candidates []string) string {
+	return suggestAs("keys", name, candidates)
+}
+
+// suggestAs is suggest for candidates of any sort; what names them when
+// the only difference is case.
+func suggestAs(what, name string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
 		if strings.EqualFold(c, name) {
-			return fmt.Sprintf(" (did you mean %q? keys are case-sensitive)", c)
+			return fmt.Sprintf(" (did you mean %q? %s are case-sensitive)", c, what)
 		}
 		if len(name) >= 3 && (strings.HasPrefix(c, name) || strings.HasPrefix(name, c)) {
 			return fmt.Sprintf(" (did you mean %q?)", c)

@@ -3,8 +3,6 @@ package experiments
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 )
 
 // Each Validate returns every violated rule at once as Errors, each naming
@@ -18,34 +16,34 @@ func (c TaskConfig) Validate() error {
 }
 
 func (c TaskConfig) check(ck *checker) {
-	ck.oneOf("task.name", c.Name, "sudoku", "maze", "arc", "arc-lite")
+	oneOf(ck, "task.name", c.Name)
 	generate := c.Source == "generate"
 	switch {
 	case c.Source == "":
 		ck.add("task.source", c.Source, `must be "generate" or a path to the dataset files`)
-	case generate && c.Name == "arc":
+	case generate && c.Name == TaskARC:
 		ck.add("task.source", c.Source, `arc has no generator: set a path to the ARC data, or use task.name = "arc-lite"`, "task.name")
 	}
 	switch c.Name {
-	case "sudoku":
+	case TaskSudoku:
 		if c.Size != 4 && c.Size != 6 && c.Size != 9 {
 			ck.add("task.size", c.Size, "sudoku size must be 4, 6 or 9 (boxes 2×2, 2×3, 3×3)", "task.name")
 		}
 		if c.Givens > c.Size*c.Size {
 			ck.add("task.givens", c.Givens, fmt.Sprintf("must be at most %d, the cells of a %d×%d sudoku", c.Size*c.Size, c.Size, c.Size), "task.size")
 		}
-	case "maze":
+	case TaskMaze:
 		if c.Size < 5 {
 			ck.add("task.size", c.Size, "must be at least 5 (a maze needs room for walls, a start and a goal)", "task.name")
 		}
 		if c.MinPath > c.Size*c.Size {
 			ck.add("task.min_path", c.MinPath, fmt.Sprintf("must be at most %d, the cells of a %d×%d maze", c.Size*c.Size, c.Size, c.Size), "task.size")
 		}
-	case "arc-lite":
+	case TaskARCLite:
 		if c.Size < 1 || c.Size > 12 {
 			ck.add("task.size", c.Size, "arc-lite grid side must be in 1..12", "task.name")
 		}
-	case "arc":
+	case TaskARC:
 		if c.Size < 1 || c.Size > 30 {
 			ck.add("task.size", c.Size, "ARC grid side must be in 1..30", "task.name")
 		}
@@ -61,11 +59,11 @@ func (c TaskConfig) check(ck *checker) {
 	ck.atLeast("task.min_path", c.MinPath, 0, "0 means any path length")
 	ck.atLeast("task.min_guesses", c.MinGuesses, 0, "0 means any difficulty")
 	ck.atLeast("task.votes", c.Votes, 0, "0 means every augmented variant votes")
-	if len(c.Families) > 0 && c.Name != "arc-lite" {
+	if len(c.Families) > 0 && c.Name != TaskARCLite {
 		ck.add("task.families", c.Families, "applies only to task.name = \"arc-lite\"", "task.name")
 	}
 	checkList(ck, "task.families", c.Families, nil)
-	if len(c.Subsets) > 0 && c.Name != "arc" {
+	if len(c.Subsets) > 0 && c.Name != TaskARC {
 		ck.add("task.subsets", c.Subsets, "applies only to task.name = \"arc\"", "task.name")
 	}
 	checkList(ck, "task.subsets", c.Subsets, []string{"training", "evaluation", "training2", "evaluation2", "concept"})
@@ -94,7 +92,7 @@ func (c ModelConfig) Validate() error {
 }
 
 func (c ModelConfig) check(ck *checker) {
-	ck.oneOf("model.core", c.Core, "hrm", "trm", "ut", "transformer")
+	oneOf(ck, "model.core", c.Core)
 	ck.atLeast("model.hidden", c.Hidden, 1, "the model width")
 	ck.atLeast("model.heads", c.Heads, 1, "attention heads")
 	if c.Hidden >= 1 && c.Heads >= 1 {
@@ -103,7 +101,7 @@ func (c ModelConfig) check(ck *checker) {
 		// is then heads × head width.
 		if c.Hidden < c.Heads {
 			ck.add("model.hidden", c.Hidden, fmt.Sprintf("must be at least model.heads (%d)", c.Heads), "model.heads")
-		} else if c.Pos == "rope" && c.Mixer == "attention" && (c.Hidden/c.Heads)%2 != 0 {
+		} else if c.Pos == PosRoPE && c.Mixer == MixerAttention && (c.Hidden/c.Heads)%2 != 0 {
 			ck.add("model.hidden", c.Hidden, fmt.Sprintf("head width model.hidden / model.heads = %d must be even for rope (it rotates channel pairs)", c.Hidden/c.Heads), "model.heads", "model.pos")
 		}
 	}
@@ -114,13 +112,13 @@ func (c ModelConfig) check(ck *checker) {
 	ck.atLeast("model.h_cycles", c.HCycles, 1, "a loop count: H cycles / TRM's T")
 	ck.atLeast("model.l_cycles", c.LCycles, 1, "a loop count: L cycles / TRM's n")
 	ck.atLeast("model.depth", c.Depth, 1, "a loop count: ut block applications per segment")
-	ck.oneOf("model.mixer", c.Mixer, "attention", "mlp")
-	ck.oneOf("model.pos", c.Pos, "rope", "learned", "none")
-	if c.Mixer == "mlp" && c.Pos == "learned" {
+	oneOf(ck, "model.mixer", c.Mixer)
+	oneOf(ck, "model.pos", c.Pos)
+	if c.Mixer == MixerMLP && c.Pos == PosLearned {
 		ck.add("model.pos", c.Pos, `model.mixer = "mlp" takes pos = "none" (TRM's MLP variant) or "rope" (unused without attention)`, "model.mixer")
 	}
 	ck.atLeast("model.puzzle_emb_len", c.PuzzleEmbLen, 0, "0 turns the puzzle embedding off")
-	if c.ACT && c.Core != "ut" {
+	if c.ACT && c.Core != CoreUT {
 		ck.add("model.act", c.ACT, `per-position ACT belongs to the Universal Transformer: needs model.core = "ut"`, "model.core")
 	}
 	ck.nonNegative("model.ponder_cost", c.PonderCost)
@@ -139,7 +137,7 @@ func (c TrainConfig) check(ck *checker) {
 	ck.atLeast("train.batch", c.Batch, 1, "samples per step")
 	ck.positive("train.lr", c.LR)
 	ck.atLeast("train.warmup", c.Warmup, 0, "0 means no warm-up")
-	ck.oneOf("train.lr_schedule", c.LRSchedule, "constant", "cosine")
+	oneOf(ck, "train.lr_schedule", c.LRSchedule)
 	ck.unit("train.lr_min_ratio", c.LRMin, false)
 	ck.unit("train.beta1", c.Beta1, true)
 	ck.unit("train.beta2", c.Beta2, true)
@@ -148,30 +146,18 @@ func (c TrainConfig) check(ck *checker) {
 	ck.nonNegative("train.puzzle_emb_weight_decay", c.PuzzleEmbWeightDecay)
 	ck.nonNegative("train.grad_clip", c.GradClip)
 	ck.unit("train.ema_rate", c.EMARate, true)
-	ck.oneOf("train.loss", c.Loss, "stablemax", "softmax")
-	ck.oneOf("train.halting", c.Halting, "q", "bce", "off")
+	oneOf(ck, "train.loss", c.Loss)
+	oneOf(ck, "train.halting", c.Halting)
 	ck.unit("train.exploration", c.Exploration, false)
-	ck.oneOf("train.gradient", c.Gradient, "one-step", "last-cycle", "full")
-	ck.oneOf("train.schedule", c.Schedule, "carry", "same-batch")
+	oneOf(ck, "train.gradient", c.Gradient)
+	oneOf(ck, "train.schedule", c.Schedule)
 	ck.atLeast("train.threads", c.Threads, 0, "0 lets the scheduler choose")
 	ck.atLeast("train.checkpoint_every", c.CheckpointEvery, 0, "0 means only at the end")
 	ck.atLeast("train.eval_every", c.EvalEvery, 0, "0 means only at the end")
 	ck.atLeast("train.log_every", c.LogEvery, 1, "steps between logged metrics")
-	if !validDevice(c.Device) {
+	if c.Device != DeviceCPU && !c.Device.IsCUDA() {
 		ck.add("train.device", c.Device, `must be "cpu", "cuda" or "cuda:N" with N a device number`)
 	}
-}
-
-func validDevice(d string) bool {
-	if d == "cpu" || d == "cuda" {
-		return true
-	}
-	n, ok := strings.CutPrefix(d, "cuda:")
-	if !ok || n == "" || strings.Trim(n, "0123456789") != "" {
-		return false
-	}
-	_, err := strconv.Atoi(n)
-	return err == nil
 }
 
 // Validate checks the evaluation's loop count and sizes.

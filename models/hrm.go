@@ -38,16 +38,17 @@ func (c *hrm) initStates() []*ts.Tensor { return []*ts.Tensor{c.hInit, c.lInit} 
 
 func (c *hrm) answer() int { return 0 }
 
-func (c *hrm) calls(grad string) (int, int) {
+func (c *hrm) calls(grad experiments.Gradient) (int, int) {
 	total := c.hCycles * (c.lCycles + 1)
 	switch grad {
-	case Full:
+	case experiments.GradientFull:
 		return total, total
-	case LastCycle:
+	case experiments.GradientLastCycle:
 		return total, c.lCycles + 1
-	default: // one-step, HRM's default: the final L call and the final H call
+	case experiments.GradientOneStep: // HRM's own: the final L call and the final H call
 		return total, min(2, total)
 	}
+	panic(experiments.UnknownValue("train.gradient", grad))
 }
 
 // callFLOPs averages an L and an H call, weighted by how often each runs.
@@ -57,7 +58,7 @@ func (c *hrm) callFLOPs(*Model) float64 {
 	return per * (float64(c.lCycles)*float64(c.lLayers) + float64(c.hLayers)) / n
 }
 
-func (c *hrm) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad string) ([]*ts.Tensor, *ts.Tensor) {
+func (c *hrm) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiments.Gradient) ([]*ts.Tensor, *ts.Tensor) {
 	total, diff := c.calls(grad)
 	run := &runCalls{m: m, total: total, noGrad: total - diff}
 	owned := callerOwned(states)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
+
+	"outerloop/experiments"
 )
 
 // Layers shared by every core, following HRM/TRM models/layers.py: bias-free
@@ -251,7 +253,7 @@ type blockShape struct {
 	hidden, heads int64
 	expansion     float64
 	seqLen        int64 // positions including the puzzle prefix
-	mixer         string
+	mixer         experiments.Mixer
 	rope          *rope
 	eps           float64
 }
@@ -261,7 +263,7 @@ func newStack(p *Params, name string, layers int, s blockShape) stack {
 	for i := 0; i < layers; i++ {
 		n := fmt.Sprintf("%s.%d", name, i)
 		b := &block{mlp: newSwiGLU(p, n+".mlp", s.hidden, s.expansion), norm: newRMSNorm(s.eps)}
-		if s.mixer == "mlp" {
+		if s.mixer == experiments.MixerMLP {
 			b.token = &tokenMLP{mlp: newSwiGLU(p, n+".mlp_t", s.seqLen, s.expansion), norm: newRMSNorm(s.eps)}
 		} else {
 			a := newAttention(p, n+".attn", s.hidden, s.heads, s.rope)

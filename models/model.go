@@ -10,15 +10,6 @@ import (
 	"outerloop/experiments"
 )
 
-// Gradient modes: which calls of a segment are differentiated (DESIGN.md
-// vocabulary). Everything before the differentiated tail runs without
-// gradient, which also cuts the graph.
-const (
-	OneStep   = "one-step"   // HRM: only the last L and H call (TRM: last z and y update)
-	LastCycle = "last-cycle" // TRM: the last of T cycles, fully
-	Full      = "full"       // BPTT through the whole segment
-)
-
 // Shape is what the dataset fixes about a model.
 type Shape struct {
 	Vocab     int // token vocabulary, PAD = 0
@@ -58,12 +49,12 @@ type core interface {
 	// refine runs one segment from states given the input embedding x and
 	// returns new states (and UT's ponder cost, else nil). It frees nothing
 	// it was given.
-	refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad string) ([]*ts.Tensor, *ts.Tensor)
+	refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiments.Gradient) ([]*ts.Tensor, *ts.Tensor)
 	// answer is the index of the state the heads read (TRM's y, HRM's z_H).
 	answer() int
 	// calls is how many network calls one segment makes and how many of
 	// them the gradient mode differentiates.
-	calls(grad string) (total, differentiated int)
+	calls(grad experiments.Gradient) (total, differentiated int)
 	// callFLOPs is the forward FLOPs of one network call for one sample.
 	callFLOPs(m *Model) float64
 }
@@ -91,29 +82,29 @@ func New(cfg experiments.ModelConfig, shape Shape, device gotch.Device, seed int
 	}
 	// Token embedding: std 1/√D, scaled by √D in forward (HRM embed_scale).
 	m.embed = p.param("embed_tokens", p.truncNormal([]int64{int64(shape.Vocab), d}, 1/math.Sqrt(float64(d))))
-	if cfg.Pos == "learned" {
+	if cfg.Pos == experiments.PosLearned {
 		m.pos = p.param("embed_pos", p.truncNormal([]int64{m.seq, d}, 1/math.Sqrt(float64(d))))
 	}
 	if cfg.PuzzleEmbLen > 0 {
 		m.Puzzle = newPuzzleEmbedding(max(shape.PuzzleIDs, 1), d)
 	}
 	var r *rope
-	if cfg.Pos == "rope" && cfg.Mixer == "attention" {
+	if cfg.Pos == experiments.PosRoPE && cfg.Mixer == experiments.MixerAttention {
 		rr := newRoPE(p, "rope", m.seq, d/int64(cfg.Heads))
 		r = &rr
 	}
 	s := blockShape{hidden: d, heads: int64(cfg.Heads), expansion: cfg.Expansion, seqLen: m.seq, mixer: cfg.Mixer, rope: r, eps: 1e-5}
 	switch cfg.Core {
-	case "trm":
+	case experiments.CoreTRM:
 		m.core = newTRM(p, cfg, s)
-	case "hrm":
+	case experiments.CoreHRM:
 		m.core = newHRM(p, cfg, s)
-	case "transformer":
+	case experiments.CoreTransformer:
 		m.core = newTransformer(p, cfg, s)
-	case "ut":
+	case experiments.CoreUT:
 		m.core = newUT(p, cfg, s, m.seq)
 	default:
-		return nil, fmt.Errorf("model.core %q: want hrm, trm, ut or transformer", cfg.Core)
+		return nil, experiments.UnknownValue("model.core", cfg.Core)
 	}
 	m.lmHead = newLinear(p, "lm_head", d, int64(shape.Vocab), false)
 	// Halting head: zero weights and bias −5, so Q starts near 0 (HRM q_head).
@@ -191,7 +182,7 @@ func (o *Output) Drop() {
 // Segment runs one deep-supervision segment on tokens (B, L) int64, with
 // puzzle the batch's puzzle-embedding rows (B, D) or nil. The returned carry
 // is still attached to the graph; the trainer detaches it.
-func (m *Model) Segment(c *Carry, tokens, puzzle *ts.Tensor, grad string) (*Carry, *Output) {
+func (m *Model) Segment(c *Carry, tokens, puzzle *ts.Tensor, grad experiments.Gradient) (*Carry, *Output) {
 	x := m.embedInput(tokens, puzzle) // (B, L', D)
 	states, ponder := m.core.refine(m, c.States, x, grad)
 	x.MustDrop()
@@ -254,7 +245,7 @@ func (m *Model) Count() int64 { return m.Params.Count() }
 // SegmentFLOPs estimates the floating-point operations one segment costs for
 // one sample: forward FLOPs of every network call and the heads, and, when
 // training, twice that again for the backward of the differentiated calls.
-func (m *Model) SegmentFLOPs(grad string, training bool) float64 {
+func (m *Model) SegmentFLOPs(grad experiments.Gradient, training bool) float64 {
 	total, diff := m.core.calls(grad)
 	call := m.core.callFLOPs(m)
 	heads := 2 * float64(m.hidden) * (float64(m.Shape.SeqLen)*float64(m.Shape.Vocab) + 2)
@@ -270,7 +261,7 @@ func blockFLOPs(s blockShape) float64 {
 	l, d := float64(s.seqLen), float64(s.hidden)
 	w := float64(swiGLUWidth(s.hidden, s.expansion))
 	f := 2*l*d*2*w + 2*l*w*d // channel SwiGLU
-	if s.mixer == "mlp" {
+	if s.mixer == experiments.MixerMLP {
 		wt := float64(swiGLUWidth(s.seqLen, s.expansion))
 		return f + 2*d*l*2*wt + 2*d*wt*l
 	}

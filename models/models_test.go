@@ -13,12 +13,15 @@ import (
 )
 
 // tinyConfig is a model small enough to build in milliseconds.
-func tinyConfig(core string) experiments.ModelConfig {
+func tinyConfig(core experiments.Core) experiments.ModelConfig {
 	c := experiments.DefaultModelConfig()
 	c.Core, c.Hidden, c.Heads, c.Layers = core, 16, 2, 1
 	c.HLayers, c.LLayers, c.HCycles, c.LCycles, c.Depth = 1, 1, 2, 2, 3
 	return c
 }
+
+// allCores is every core, for the tests that cover them all.
+var allCores = experiments.Core("").Values()
 
 var tinyShape = Shape{Vocab: 6, SeqLen: 5, PuzzleIDs: 1}
 
@@ -48,7 +51,7 @@ func TestParameterCountsAtPaperSizes(t *testing.T) {
 		t.Skip("builds four 5–27M-parameter models")
 	}
 	sudoku := Shape{Vocab: 11, SeqLen: 81, PuzzleIDs: 1}
-	paper := func(core string, mod func(*experiments.ModelConfig)) experiments.ModelConfig {
+	paper := func(core experiments.Core, mod func(*experiments.ModelConfig)) experiments.ModelConfig {
 		c := experiments.DefaultModelConfig()
 		c.Core, c.Hidden, c.Heads, c.Expansion, c.Pos, c.Mixer = core, 512, 8, 4, "rope", "attention"
 		mod(&c)
@@ -98,24 +101,25 @@ func TestGradientModeCutsTheLeadingCalls(t *testing.T) {
 		return out
 	}
 	tests := []struct {
-		core, grad string
-		T, n       int
-		want       []call
+		core experiments.Core
+		grad experiments.Gradient
+		T, n int
+		want []call
 	}{
 		// TRM T=3, n=2: (z z y) × 3; last-cycle differentiates only the last cycle.
-		{"trm", LastCycle, 3, 2, seq("zzyzzyzzy", 3)},
-		{"trm", OneStep, 3, 2, seq("zzyzzyzzy", 2)},
-		{"trm", Full, 3, 2, seq("zzyzzyzzy", 9)},
+		{"trm", experiments.GradientLastCycle, 3, 2, seq("zzyzzyzzy", 3)},
+		{"trm", experiments.GradientOneStep, 3, 2, seq("zzyzzyzzy", 2)},
+		{"trm", experiments.GradientFull, 3, 2, seq("zzyzzyzzy", 9)},
 		// HRM h=2, l=2: (L L H) × 2; one-step differentiates the last L and H.
-		{"hrm", OneStep, 2, 2, seq("LLHLLH", 2)},
-		{"hrm", LastCycle, 2, 2, seq("LLHLLH", 3)},
-		{"hrm", Full, 2, 2, seq("LLHLLH", 6)},
-		{"transformer", LastCycle, 1, 1, seq("z", 1)},
-		{"ut", OneStep, 1, 1, []call{{"ut", false}, {"ut", false}, {"ut", true}}},
-		{"ut", Full, 1, 1, []call{{"ut", true}, {"ut", true}, {"ut", true}}},
+		{"hrm", experiments.GradientOneStep, 2, 2, seq("LLHLLH", 2)},
+		{"hrm", experiments.GradientLastCycle, 2, 2, seq("LLHLLH", 3)},
+		{"hrm", experiments.GradientFull, 2, 2, seq("LLHLLH", 6)},
+		{"transformer", experiments.GradientLastCycle, 1, 1, seq("z", 1)},
+		{"ut", experiments.GradientOneStep, 1, 1, []call{{"ut", false}, {"ut", false}, {"ut", true}}},
+		{"ut", experiments.GradientFull, 1, 1, []call{{"ut", true}, {"ut", true}, {"ut", true}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.core+"/"+tt.grad, func(t *testing.T) {
+		t.Run(string(tt.core)+"/"+string(tt.grad), func(t *testing.T) {
 			cfg := tinyConfig(tt.core)
 			cfg.HCycles, cfg.LCycles = tt.T, tt.n
 			m := mustNew(t, cfg, tinyShape)
@@ -141,8 +145,8 @@ func TestGradientModeCutsTheLeadingCalls(t *testing.T) {
 // it fails if x reaches TRM's y update or HRM's H module, or if the
 // injections are not the ones the papers give.
 func TestRecursionWiring(t *testing.T) {
-	for _, core := range []string{"trm", "hrm"} {
-		t.Run(core, func(t *testing.T) {
+	for _, core := range []experiments.Core{experiments.CoreTRM, experiments.CoreHRM} {
+		t.Run(string(core), func(t *testing.T) {
 			cfg := tinyConfig(core)
 			cfg.HCycles, cfg.LCycles = 1, 1
 			m := mustNew(t, cfg, tinyShape)
@@ -150,7 +154,7 @@ func TestRecursionWiring(t *testing.T) {
 			defer tok.MustDrop()
 			c := m.InitCarry(2)
 			defer c.Drop()
-			next, out := m.Segment(c, tok, nil, Full)
+			next, out := m.Segment(c, tok, nil, experiments.GradientFull)
 			defer next.Drop()
 			defer out.Drop()
 			x := m.embedInput(tok, nil)
@@ -227,10 +231,10 @@ func TestACTWeightsSumToOne(t *testing.T) {
 }
 
 func TestSegmentLeaksNothing(t *testing.T) {
-	for _, core := range []string{"trm", "hrm", "transformer", "ut"} {
-		t.Run(core, func(t *testing.T) {
+	for _, core := range allCores {
+		t.Run(string(core), func(t *testing.T) {
 			cfg := tinyConfig(core)
-			cfg.ACT = core == "ut"
+			cfg.ACT = core == experiments.CoreUT
 			cfg.PuzzleEmbLen = 2
 			m := mustNew(t, cfg, tinyShape)
 			defer m.Puzzle.Drop()
@@ -239,7 +243,7 @@ func TestSegmentLeaksNothing(t *testing.T) {
 			step := func() {
 				c := m.InitCarry(3)
 				rows := m.Puzzle.Rows([]int32{0, 0, 0}, gotch.CPU)
-				next, out := m.Segment(c, tok, rows, LastCycle)
+				next, out := m.Segment(c, tok, rows, experiments.GradientLastCycle)
 				loss := out.Logits.MustMean(gotch.Float, false)
 				if out.Ponder != nil {
 					loss = loss.MustAdd(out.Ponder, true)
@@ -268,9 +272,9 @@ func TestSegmentLeaksNothing(t *testing.T) {
 
 func TestSegmentFLOPsScaleWithCalls(t *testing.T) {
 	m := mustNew(t, tinyConfig("trm"), tinyShape)
-	infer := m.SegmentFLOPs(LastCycle, false)
-	lastCycle := m.SegmentFLOPs(LastCycle, true)
-	full := m.SegmentFLOPs(Full, true)
+	infer := m.SegmentFLOPs(experiments.GradientLastCycle, false)
+	lastCycle := m.SegmentFLOPs(experiments.GradientLastCycle, true)
+	full := m.SegmentFLOPs(experiments.GradientFull, true)
 	if !(infer > 0 && infer < lastCycle && lastCycle < full) {
 		t.Fatalf("FLOPs inference %g, last-cycle %g, full %g: want 0 < inference < last-cycle < full", infer, lastCycle, full)
 	}

@@ -8,11 +8,13 @@ import (
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/rt"
+
+	"outerloop/experiments"
 )
 
 // initialWeights builds a tiny model from seed and returns its tensors'
 // values by name.
-func initialWeights(t testing.TB, core string, seed int64) map[string][]float64 {
+func initialWeights(t testing.TB, core experiments.Core, seed int64) map[string][]float64 {
 	t.Helper()
 	m, err := New(tinyConfig(core), tinyShape, gotch.CPU, seed)
 	if err != nil {
@@ -49,8 +51,8 @@ func sameWeights(a, b map[string][]float64) bool {
 // get the weights its seed gives alone, whatever else draws random numbers
 // meanwhile (libtorch's generator is process-wide, ours are not).
 func TestInitialWeightsDependOnlyOnSeed(t *testing.T) {
-	for _, core := range []string{"trm", "hrm", "transformer", "ut"} {
-		t.Run(core, func(t *testing.T) {
+	for _, core := range allCores {
+		t.Run(string(core), func(t *testing.T) {
 			runtime.LockOSThread()
 			alone1, alone2 := initialWeights(t, core, 1), initialWeights(t, core, 2)
 			if sameWeights(alone1, alone2) {

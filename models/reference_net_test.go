@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"outerloop/experiments"
 )
 
 // An independent float64 reference of one deep-supervision segment of the
@@ -38,12 +40,13 @@ type seq64 [][]float64
 
 // refNet is the shape of the reference model.
 type refNet struct {
-	core          string // "trm" or "hrm"
+	core          experiments.Core // trm or hrm
 	d, heads      int
 	prefix        int            // puzzle-prefix positions before the tokens
 	cycles, inner int            // TRM's T and n; HRM's h_cycles and l_cycles
 	layers        map[string]int // blocks per network: TRM "f"; HRM "H", "L"
-	mixer, pos    string
+	mixer         experiments.Mixer
+	pos           experiments.Pos
 }
 
 func matVec(w, x []float64) []float64 { // W x for W (len(w)/len(x), len(x))
@@ -130,7 +133,7 @@ func (r refNet) attention(w refWeights, name string, h seq64) seq64 {
 	for p := range h {
 		qkv := matVec(w[name+".qkv.weight"], h[p])
 		q[p], k[p], v[p] = qkv[:hh], qkv[hh:2*hh], qkv[2*hh:]
-		for lo := 0; r.pos == "rope" && lo < hh; lo += hd { // each head
+		for lo := 0; r.pos == experiments.PosRoPE && lo < hh; lo += hd { // each head
 			copy(q[p][lo:lo+hd], refRoPE(q[p][lo:lo+hd], p))
 			copy(k[p][lo:lo+hd], refRoPE(k[p][lo:lo+hd], p))
 		}
@@ -170,7 +173,7 @@ func refTranspose(h seq64) seq64 {
 // block is post-norm: h = norm(h + mix(h)); h = norm(h + swiglu(h)).
 func (r refNet) block(w refWeights, name string, h seq64) seq64 {
 	mixed := make(seq64, len(h))
-	if r.mixer == "mlp" {
+	if r.mixer == experiments.MixerMLP {
 		// TRM's mlp_t: per channel, a SwiGLU across positions and a post-norm
 		// over positions (trm.py transposes to (B, D, L) around both).
 		cols := refTranspose(h)
@@ -223,7 +226,7 @@ func (r refNet) embed(w refWeights, b int, tokens []int64) seq64 {
 		x = append(x, w["embed_tokens"][int(tok)*r.d:(int(tok)+1)*r.d])
 	}
 	for p, e := range x {
-		if r.pos == "learned" {
+		if r.pos == experiments.PosLearned {
 			e = scaleVec(addVec(e, w["embed_pos"][p*r.d:(p+1)*r.d]), 1/math.Sqrt2)
 		}
 		x[p] = scaleVec(e, math.Sqrt(float64(r.d)))
@@ -237,11 +240,11 @@ func (r refNet) calls() int { return r.cycles * (r.inner + 1) }
 // differentiated is how many trailing calls of a segment the gradient mode
 // back-propagates through: all, the last cycle (TRM §4), or the last latent
 // and answer updates (HRM's one-step gradient).
-func (r refNet) differentiated(grad string) int {
+func (r refNet) differentiated(grad experiments.Gradient) int {
 	switch grad {
-	case Full:
+	case experiments.GradientFull:
 		return r.calls()
-	case LastCycle:
+	case experiments.GradientLastCycle:
 		return r.inner + 1
 	}
 	return 2
@@ -255,7 +258,7 @@ func (r refNet) differentiated(grad string) int {
 //	HRM §2:     z_L ← L(z_L + z_H + x) l times, then z_H ← H(z_H + z_L).
 func (r refNet) run(w refWeights, b int, states [2]seq64, from, to int) [2]seq64 {
 	latentNet, answerNet := "f", "f"
-	if r.core == "hrm" {
+	if r.core == experiments.CoreHRM {
 		latentNet, answerNet = "L", "H"
 	}
 	x := r.embed(w, b, refTokens[b])

@@ -90,7 +90,7 @@ func refSetValues(dst *ts.Tensor, v []float64) {
 // vectors at every position.
 func (r refNet) initStates(w refWeights) [][2]seq64 {
 	names := [2]string{"y_init", "z_init"}
-	if r.core == "hrm" {
+	if r.core == experiments.CoreHRM {
 		names = [2]string{"z_H_init", "z_L_init"}
 	}
 	out := make([][2]seq64, len(refTokens))
@@ -127,7 +127,7 @@ type gotchRun struct {
 	grads         refWeights // by parameter name, and "puzzle"
 }
 
-func runGotch(t *testing.T, m *Model, w refWeights, grad string) gotchRun {
+func runGotch(t *testing.T, m *Model, w refWeights, grad experiments.Gradient) gotchRun {
 	t.Helper()
 	// Earlier tests' unreferenced tensors are freed by finalizers at any
 	// time, so the count may fall while this runs; only a rise is a leak.
@@ -221,7 +221,7 @@ func refProbes(grads refWeights) []refEntry {
 	return out
 }
 
-var refModes = []string{Full, LastCycle, OneStep}
+var refModes = []experiments.Gradient{experiments.GradientFull, experiments.GradientLastCycle, experiments.GradientOneStep}
 
 // TestReferenceSegment runs two segments of every case in every gradient
 // mode through Model.Segment (the second from the first's detached carry, so
@@ -232,7 +232,7 @@ func TestReferenceSegment(t *testing.T) {
 	const tol = 1e-4 // float32 against float64
 	for i, c := range refCases {
 		t.Run(c.name, func(t *testing.T) {
-			runs := map[string]gotchRun{}
+			runs := map[experiments.Gradient]gotchRun{}
 			var net refNet
 			var w refWeights
 			for _, grad := range refModes { // a fresh model each, so gradients do not accumulate
@@ -266,20 +266,20 @@ func TestReferenceSegment(t *testing.T) {
 // a truncated mode's cut run without gradient, so their output is a
 // constant: the finite difference starts from the states after them and
 // perturbs only the differentiated calls (with the x they see) and the heads.
-func refCheckGradients(t *testing.T, net refNet, w refWeights, start [][2]seq64, runs map[string]gotchRun) {
+func refCheckGradients(t *testing.T, net refNet, w refWeights, start [][2]seq64, runs map[experiments.Gradient]gotchRun) {
 	const h = 1e-5
-	cuts, mids := map[string]int{}, map[string][][2]seq64{}
+	cuts, mids := map[experiments.Gradient]int{}, map[experiments.Gradient][][2]seq64{}
 	for _, grad := range refModes {
 		cuts[grad] = net.calls() - net.differentiated(grad)
 		for b := range start {
 			mids[grad] = append(mids[grad], net.run(w, b, start[b], 0, cuts[grad]))
 		}
 	}
-	worst := 0.0             // the largest |error|/tolerance
-	cut := map[string]bool{} // some entry's truncated gradient differs from the full one
-	probes := refProbes(runs[Full].grads)
+	worst := 0.0                           // the largest |error|/tolerance
+	cut := map[experiments.Gradient]bool{} // some entry's truncated gradient differs from the full one
+	probes := refProbes(runs[experiments.GradientFull].grads)
 	scale := map[string]float64{} // RMS of each tensor's full gradient
-	for name, g := range runs[Full].grads {
+	for name, g := range runs[experiments.GradientFull].grads {
 		var sq float64
 		for _, v := range g {
 			sq += v * v
@@ -291,7 +291,7 @@ func refCheckGradients(t *testing.T, net refNet, w refWeights, start [][2]seq64,
 		full := (net.loss(up, start, 0) - net.loss(down, start, 0)) / (2 * h)
 		for _, grad := range refModes {
 			want := full
-			if grad != Full {
+			if grad != experiments.GradientFull {
 				want = (net.loss(up, mids[grad], cuts[grad]) - net.loss(down, mids[grad], cuts[grad])) / (2 * h)
 			}
 			// float32 rounding accumulates with the size of the terms summed,
@@ -321,7 +321,7 @@ func TestReferenceResetKeepsInitStates(t *testing.T) {
 	m, net, w := refModel(t, 0)
 	tok := ts.MustOfSlice(slices.Concat(refTokens...)).MustView([]int64{2, -1}, true)
 	c0 := m.InitCarry(2)
-	c1, o1 := m.Segment(c0, tok, nil, Full)
+	c1, o1 := m.Segment(c0, tok, nil, experiments.GradientFull)
 	carry := c1.Detach()
 	mask := ts.MustOfSlice([]bool{true, false})
 	reset := m.Reset(carry, mask)

@@ -13,6 +13,8 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/rt"
 	"github.com/sugarme/gotch/ts"
+
+	"outerloop/experiments"
 )
 
 // The libtorch process state a run touches. Grad mode and the error slot are
@@ -60,31 +62,24 @@ func Libtorch() map[string]string {
 
 // ParseDevice turns "cpu", "cuda" or "cuda:N" into a device, failing with a
 // clear message when CUDA is asked for but this libtorch cannot provide it.
-func ParseDevice(s string) (gotch.Device, error) {
-	switch {
-	case s == "" || s == "cpu":
+func ParseDevice(d experiments.Device) (gotch.Device, error) {
+	if d == "" || d == experiments.DeviceCPU {
 		return gotch.CPU, nil
-	case s == "cuda" || strings.HasPrefix(s, "cuda:"):
-		idx := 0
-		if s != "cuda" {
-			n, err := strconv.Atoi(strings.TrimPrefix(s, "cuda:"))
-			if err != nil || n < 0 {
-				return gotch.CPU, fmt.Errorf("device %q: want cpu, cuda or cuda:N with N ≥ 0", s)
-			}
-			idx = n
-		}
-		if !rt.LibtorchCUDA {
-			return gotch.CPU, fmt.Errorf("device %q: this build links a CPU-only libtorch (%s); set LIBTORCH to a CUDA libtorch 2.1 and rerun `just setup`", s, rt.LibtorchPath)
-		}
-		if !gotch.CUDA.IsAvailable() {
-			return gotch.CPU, fmt.Errorf("device %q: libtorch was built with CUDA but sees no GPU (driver missing or CUDA_VISIBLE_DEVICES empty)", s)
-		}
-		if n := int(gotch.CUDA.DeviceCount()); idx >= n {
-			return gotch.CPU, fmt.Errorf("device %q: only %d CUDA device(s) visible", s, n)
-		}
-		return gotch.CudaBuilder(uint(idx)), nil
 	}
-	return gotch.CPU, fmt.Errorf("device %q: want cpu, cuda or cuda:N", s)
+	idx, ok := d.CUDAIndex()
+	if !ok {
+		return gotch.CPU, fmt.Errorf("device %q: want cpu, cuda or cuda:N with N ≥ 0", d)
+	}
+	if !rt.LibtorchCUDA {
+		return gotch.CPU, fmt.Errorf("device %q: this build links a CPU-only libtorch (%s); set LIBTORCH to a CUDA libtorch 2.1 and rerun `just setup`", d, rt.LibtorchPath)
+	}
+	if !gotch.CUDA.IsAvailable() {
+		return gotch.CPU, fmt.Errorf("device %q: libtorch was built with CUDA but sees no GPU (driver missing or CUDA_VISIBLE_DEVICES empty)", d)
+	}
+	if n := int(gotch.CUDA.DeviceCount()); idx >= n {
+		return gotch.CPU, fmt.Errorf("device %q: only %d CUDA device(s) visible", d, n)
+	}
+	return gotch.CudaBuilder(uint(idx)), nil
 }
 
 // CHeapBytes is the C heap in use (glibc mallinfo2: arena plus mmapped

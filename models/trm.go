@@ -42,23 +42,24 @@ func (c *trm) initStates() []*ts.Tensor { return []*ts.Tensor{c.yInit, c.zInit} 
 
 func (c *trm) answer() int { return 0 }
 
-func (c *trm) calls(grad string) (int, int) {
+func (c *trm) calls(grad experiments.Gradient) (int, int) {
 	total := c.T * (c.n + 1)
 	switch grad {
-	case Full:
+	case experiments.GradientFull:
 		return total, total
-	case OneStep:
+	case experiments.GradientOneStep:
 		return total, min(2, total)
-	default: // last-cycle
+	case experiments.GradientLastCycle:
 		return total, c.n + 1
 	}
+	panic(experiments.UnknownValue("train.gradient", grad))
 }
 
 func (c *trm) callFLOPs(*Model) float64 { return float64(c.layers) * blockFLOPs(c.shape) }
 
 // refine is deepRecursion: T latentRecursions, the leading calls without
 // gradient as the mode says (last-cycle: the first T−1 cycles).
-func (c *trm) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad string) ([]*ts.Tensor, *ts.Tensor) {
+func (c *trm) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiments.Gradient) ([]*ts.Tensor, *ts.Tensor) {
 	total, diff := c.calls(grad)
 	run := &runCalls{m: m, total: total, noGrad: total - diff}
 	owned := callerOwned(states)
@@ -114,12 +115,21 @@ func (c *transformer) initStates() []*ts.Tensor { return []*ts.Tensor{c.zInit} }
 
 func (c *transformer) answer() int { return 0 }
 
-func (c *transformer) calls(string) (int, int) { return 1, 1 }
+// calls is one differentiated call whatever the mode: a single call is
+// every mode's tail.
+func (c *transformer) calls(grad experiments.Gradient) (int, int) {
+	switch grad {
+	case experiments.GradientOneStep, experiments.GradientLastCycle, experiments.GradientFull:
+		return 1, 1
+	}
+	panic(experiments.UnknownValue("train.gradient", grad))
+}
 
 func (c *transformer) callFLOPs(*Model) float64 { return float64(c.layers) * blockFLOPs(c.shape) }
 
-func (c *transformer) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, _ string) ([]*ts.Tensor, *ts.Tensor) {
-	run := &runCalls{m: m, total: 1}
+func (c *transformer) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiments.Gradient) ([]*ts.Tensor, *ts.Tensor) {
+	total, diff := c.calls(grad)
+	run := &runCalls{m: m, total: total, noGrad: total - diff}
 	z := run.do("z", func() *ts.Tensor { return c.stack.forward(states[0], x) })
 	return []*ts.Tensor{z}, nil
 }

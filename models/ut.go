@@ -72,16 +72,22 @@ func (c *ut) initStates() []*ts.Tensor { return []*ts.Tensor{c.zInit} }
 
 func (c *ut) answer() int { return 0 }
 
-func (c *ut) calls(grad string) (int, int) {
-	if grad == OneStep && !c.act {
-		return c.depth, 1
+func (c *ut) calls(grad experiments.Gradient) (int, int) {
+	switch grad {
+	case experiments.GradientOneStep:
+		if !c.act {
+			return c.depth, 1
+		}
+		return c.depth, c.depth // ACT trains end to end (BPTT through all steps)
+	case experiments.GradientLastCycle, experiments.GradientFull:
+		return c.depth, c.depth // ut has no inner cycles: the segment is its last
 	}
-	return c.depth, c.depth // ACT trains end to end (BPTT through all steps)
+	panic(experiments.UnknownValue("train.gradient", grad))
 }
 
 func (c *ut) callFLOPs(*Model) float64 { return float64(c.layers) * blockFLOPs(c.shape) }
 
-func (c *ut) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad string) ([]*ts.Tensor, *ts.Tensor) {
+func (c *ut) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiments.Gradient) ([]*ts.Tensor, *ts.Tensor) {
 	total, diff := c.calls(grad)
 	run := &runCalls{m: m, total: total, noGrad: total - diff}
 	h := states[0].MustAdd(x, false) // input injection at the segment start

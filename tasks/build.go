@@ -69,16 +69,16 @@ func build(cfg experiments.TaskConfig, src string) (*Dataset, error) {
 		return nil, fmt.Errorf("task.train %d, task.test %d: generated data needs both > 0", cfg.Train, cfg.Test)
 	}
 	switch cfg.Name {
-	case "sudoku":
+	case experiments.TaskSudoku:
 		return buildSudoku(cfg, src)
-	case "maze":
+	case experiments.TaskMaze:
 		return buildMaze(cfg, src)
-	case "arc":
+	case experiments.TaskARC:
 		return buildARC(cfg, src)
-	case "arc-lite":
+	case experiments.TaskARCLite:
 		return buildARCLite(cfg, src)
 	}
-	return nil, fmt.Errorf("task.name %q: want sudoku, maze, arc or arc-lite", cfg.Name)
+	return nil, experiments.UnknownValue("task.name", cfg.Name)
 }
 
 // csvPaths returns the train and test CSV files of a source folder.

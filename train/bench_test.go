@@ -13,7 +13,7 @@ import (
 // (-benchtime 1x), since every iteration is itself a loop of steps.
 
 // benchRun is the CPU bench size: d=128, 2 layers, 9×9 Sudoku, batch 64.
-func benchRun(core string) experiments.RunSpec {
+func benchRun(core experiments.Core) experiments.RunSpec {
 	return smallRun(func(r *experiments.RunSpec) {
 		*r = experiments.DefaultRunSpec()
 		r.Task.Size, r.Task.Train, r.Task.Test = 9, 200, 64
@@ -28,8 +28,8 @@ func benchRun(core string) experiments.RunSpec {
 // second (one optimiser step = one segment for a batch) for each core at
 // the same CPU size.
 func BenchmarkTrainStep(b *testing.B) {
-	for _, core := range []string{"trm", "transformer", "hrm", "ut"} {
-		b.Run(core, func(b *testing.B) {
+	for _, core := range []experiments.Core{experiments.CoreTRM, experiments.CoreTransformer, experiments.CoreHRM, experiments.CoreUT} {
+		b.Run(string(core), func(b *testing.B) {
 			lockThread()
 			models.SetThreads(1)
 			e := engineFor(b, benchRun(core))

@@ -57,10 +57,10 @@ func (e *engine) log(w *logWindow, lr, wall float64) {
 	if wall > 0 {
 		m["samples_per_s"] = float64(e.step*e.run.Train.Batch) / wall
 	}
-	if e.run.Train.Halting != "off" {
+	if e.run.Train.Halting != experiments.HaltingOff {
 		m["halt_loss"] = w.sum.halt / n
 	}
-	if e.run.Train.Halting == "q" {
+	if e.run.Train.Halting == experiments.HaltingQ {
 		m["continue_loss"] = w.sum.cont / n
 	}
 	if e.run.Model.ACT {
@@ -99,7 +99,7 @@ func (e *engine) evaluate() {
 // split (all when 0) and returns, for each segment count 1..Loops, the
 // metrics after that many segments. halting says which halting rule the
 // "halted_fraction" applies (q: q_halt > q_continue, else q_halt > 0).
-func Evaluate(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg experiments.EvalConfig, halting, gradient string) []map[string]float64 {
+func Evaluate(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg experiments.EvalConfig, halting experiments.Halting, gradient experiments.Gradient) []map[string]float64 {
 	n := split.Len()
 	if cfg.Samples > 0 && cfg.Samples < n {
 		n = cfg.Samples
@@ -145,7 +145,7 @@ func Evaluate(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg expe
 					p := 1 / (1 + math.Exp(-qh[i]))
 					conf[k][start+i] = float32(p)
 					haltP[k] += p
-					if (halting == "q" && qh[i] > qc[i]) || (halting != "q" && qh[i] > 0) {
+					if wouldHalt(halting, qh[i], qc[i]) {
 						halted[k]++
 					}
 				}
@@ -162,4 +162,16 @@ func Evaluate(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg expe
 		curve[k]["halted_fraction"] = halted[k] / float64(n)
 	}
 	return curve
+}
+
+// wouldHalt is the rule "halted_fraction" applies: q's under q, else bce's
+// (under off nothing trains the halting head; the fraction shows its vote).
+func wouldHalt(halting experiments.Halting, qHalt, qContinue float64) bool {
+	switch halting {
+	case experiments.HaltingQ:
+		return qHalt > qContinue
+	case experiments.HaltingBCE, experiments.HaltingOff:
+		return qHalt > 0
+	}
+	panic(experiments.UnknownValue("train.halting", halting))
 }

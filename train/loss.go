@@ -4,6 +4,7 @@ import (
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
+	"outerloop/experiments"
 	"outerloop/tasks"
 )
 
@@ -30,12 +31,15 @@ func (c *constants) drop() {
 // tokenLoss is the per-sample mean cross-entropy over labelled positions,
 // averaged over the batch. logits (B, L, V); labels (B, L) int64 with
 // tasks.IgnoreLabel where there is no loss.
-func tokenLoss(kind string, logits, labels *ts.Tensor, k *constants) *ts.Tensor {
+func tokenLoss(kind experiments.Loss, logits, labels *ts.Tensor, k *constants) *ts.Tensor {
 	var logp *ts.Tensor // (B, L, V)
-	if kind == "softmax" {
+	switch kind {
+	case experiments.LossSoftmax:
 		logp = logits.MustLogSoftmax(-1, gotch.Float, false)
-	} else {
+	case experiments.LossStablemax:
 		logp = stablemaxLogProbs(logits, k)
+	default:
+		panic(experiments.UnknownValue("train.loss", kind))
 	}
 	valid := labels.MustNe(k.ignore, false)                                            // (B, L)
 	safe := labels.MustWhereScalarother(valid, k.izero, false).MustUnsqueeze(-1, true) // ignore → class 0

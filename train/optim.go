@@ -171,11 +171,17 @@ func learningRate(cfg experiments.TrainConfig, step int) float64 {
 	if step < cfg.Warmup {
 		return cfg.LR * float64(step+1) / float64(max(cfg.Warmup, 1))
 	}
-	if cfg.LRSchedule != "cosine" || cfg.Steps <= cfg.Warmup {
+	switch cfg.LRSchedule {
+	case experiments.LRConstant:
 		return cfg.LR
+	case experiments.LRCosine:
+		if cfg.Steps <= cfg.Warmup {
+			return cfg.LR
+		}
+		progress := float64(step-cfg.Warmup) / float64(cfg.Steps-cfg.Warmup)
+		return cfg.LR * (cfg.LRMin + (1-cfg.LRMin)*0.5*(1+math.Cos(math.Pi*progress)))
 	}
-	progress := float64(step-cfg.Warmup) / float64(cfg.Steps-cfg.Warmup)
-	return cfg.LR * (cfg.LRMin + (1-cfg.LRMin)*0.5*(1+math.Cos(math.Pi*progress)))
+	panic(experiments.UnknownValue("train.lr_schedule", cfg.LRSchedule))
 }
 
 func scalars(v ...float64) []*ts.Scalar {

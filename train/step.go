@@ -131,13 +131,13 @@ func (e *engine) trainStep(lr float64) stepStats {
 	st.exact = correct.MustMean(gotch.Double, false).Float64Values(true)[0] * float64(s.B)
 	st.lm = scalarOf(loss)
 	e.flops += float64(s.B) * e.model.SegmentFLOPs(cfg.Gradient, true)
-	if cfg.Halting != "off" {
+	if cfg.Halting != experiments.HaltingOff {
 		// The halt target is "the answer is fully correct" (HRM/TRM).
 		hl := bce(out.QHalt, correct)
 		st.halt = scalarOf(hl)
 		loss = addScaled(loss, hl, 0.5)
 		hl.MustDrop()
-		if cfg.Halting == "q" {
+		if cfg.Halting == experiments.HaltingQ {
 			target := e.continueTarget(next, tokens, rows)
 			cl := bce(out.QContinue, target)
 			target.MustDrop()
@@ -183,7 +183,7 @@ func (e *engine) trainStep(lr float64) stepStats {
 // carried state to the initial one.
 func (e *engine) refill() {
 	s := e.slots
-	if e.run.Train.Schedule == "same-batch" && s.batchSeg > 0 && !s.halted[0] {
+	if e.run.Train.Schedule == experiments.ScheduleSameBatch && s.batchSeg > 0 && !s.halted[0] {
 		return // the batch is still being refined
 	}
 	drew := false
@@ -229,25 +229,28 @@ func (e *engine) decideHalting(out *models.Output) {
 	cfg := e.run.Train
 	s := e.slots
 	var qh, qc []float64
-	if cfg.Halting != "off" {
+	if cfg.Halting != experiments.HaltingOff {
 		qh = out.QHalt.Float64Values()
-		if cfg.Halting == "q" {
+		if cfg.Halting == experiments.HaltingQ {
 			qc = out.QContinue.Float64Values()
 		}
 	}
 	signal := func(i int) bool {
 		switch cfg.Halting {
-		case "bce":
+		case experiments.HaltingBCE:
 			return qh[i] > 0
-		case "q":
+		case experiments.HaltingQ:
 			return qh[i] > qc[i]
+		case experiments.HaltingOff:
+			return false
 		}
-		return false
+		panic(experiments.UnknownValue("train.halting", cfg.Halting))
 	}
-	if cfg.Schedule == "same-batch" {
+	switch cfg.Schedule {
+	case experiments.ScheduleSameBatch:
 		// The whole batch moves on when every sample would halt, or at loops.
 		done := s.batchSeg >= cfg.Loops
-		if !done && cfg.Halting != "off" && s.batchSeg >= s.minSeg {
+		if !done && cfg.Halting != experiments.HaltingOff && s.batchSeg >= s.minSeg {
 			done = true
 			for i := 0; i < s.B; i++ {
 				done = done && signal(i)
@@ -259,18 +262,20 @@ func (e *engine) decideHalting(out *models.Output) {
 				e.haltHist[s.segments[i]]++
 			}
 		}
-		return
-	}
-	for i := 0; i < s.B; i++ {
-		least := 1
-		if cfg.Halting != "off" {
-			least = e.explorationMinimum() // drawn every step, as HRM does
+	case experiments.ScheduleCarry:
+		for i := 0; i < s.B; i++ {
+			least := 1
+			if cfg.Halting != experiments.HaltingOff {
+				least = e.explorationMinimum() // drawn every step, as HRM does
+			}
+			h := s.segments[i] >= cfg.Loops || (signal(i) && s.segments[i] >= least)
+			s.halted[i] = h
+			if h {
+				e.haltHist[s.segments[i]]++
+			}
 		}
-		h := s.segments[i] >= cfg.Loops || (signal(i) && s.segments[i] >= least)
-		s.halted[i] = h
-		if h {
-			e.haltHist[s.segments[i]]++
-		}
+	default:
+		panic(experiments.UnknownValue("train.schedule", cfg.Schedule))
 	}
 }
 

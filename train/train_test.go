@@ -117,9 +117,9 @@ func engineFor(t testing.TB, r experiments.RunSpec, cacheDir ...string) *engine 
 }
 
 func TestStepDetachesCarryAndLeaksNothing(t *testing.T) {
-	for _, halting := range []string{"bce", "q"} {
-		for _, sched := range []string{"carry", "same-batch"} {
-			t.Run(halting+"/"+sched, func(t *testing.T) {
+	for _, halting := range []experiments.Halting{experiments.HaltingBCE, experiments.HaltingQ} {
+		for _, sched := range experiments.Schedule("").Values() {
+			t.Run(string(halting)+"/"+string(sched), func(t *testing.T) {
 				e := engineFor(t, smallRun(func(r *experiments.RunSpec) {
 					r.Train.Halting, r.Train.Schedule, r.Train.EMA = halting, sched, true
 				}))
@@ -202,8 +202,8 @@ func (s stopAt) Progress(step, total int, loss float64) {
 }
 
 func TestResumeContinuesWithIdenticalLosses(t *testing.T) {
-	for _, sched := range []string{"carry", "same-batch"} {
-		t.Run(sched, func(t *testing.T) {
+	for _, sched := range experiments.Schedule("").Values() {
+		t.Run(string(sched), func(t *testing.T) {
 			r := smallRun(func(r *experiments.RunSpec) {
 				r.Train.Schedule, r.Train.Steps, r.Train.EMA, r.Train.Halting = sched, 16, true, "q"
 				r.Model.PuzzleEmbLen = 1
@@ -255,12 +255,12 @@ func TestEveryCoreLearns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains four cores")
 	}
-	for _, core := range []string{"trm", "hrm", "transformer", "ut"} {
-		t.Run(core, func(t *testing.T) {
+	for _, core := range experiments.Core("").Values() {
+		t.Run(string(core), func(t *testing.T) {
 			r := smallRun(func(r *experiments.RunSpec) {
 				*r = experiments.DefaultRunSpec()
 				r.Model.Core, r.Model.HLayers, r.Model.LLayers, r.Model.Depth = core, 1, 1, 2
-				r.Model.ACT = core == "ut"
+				r.Model.ACT = core == experiments.CoreUT
 				r.Task.Test = 256
 				r.Train.Steps, r.Train.Loops, r.Train.LR, r.Train.LogEvery = 250, 2, 1e-3, 50
 				r.Eval.Loops = 2

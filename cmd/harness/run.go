@@ -160,7 +160,7 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 // grid with a GPU run trains one run at a time.
 func defaultJobs(runs []experiments.RunSpec) int {
 	for _, r := range runs {
-		if r.Train.Device != "cpu" {
+		if r.Train.Device.IsCUDA() {
 			return 1
 		}
 	}

@@ -153,7 +153,7 @@ func (e *Executor) pick(ctx context.Context, sub *Submission, grid results.Grid,
 			if r.Attempts > 0 {
 				history = append(history, len(list.Runs))
 			}
-			cuda = cuda || strings.HasPrefix(spec.Train.Device, "cuda")
+			cuda = cuda || spec.Train.Device.IsCUDA()
 			list.Runs = append(list.Runs, ListedRun{ID: r.ID, Label: sub.labels[r.ID], SourceDir: sub.sourceDirs[r.ID],
 				Threads: spec.Train.Threads, Config: r.Config})
 			sub.submitted = append(sub.submitted, r.ID)
