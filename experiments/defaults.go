@@ -3,7 +3,7 @@ package experiments
 // The defaults are a small CPU-scale setting that trains in about a minute on
 // two cores — 4×4 Sudoku at width 64 — not the papers' GPU sizes, so that a
 // grid that sets nothing still runs here. Each default says where it comes
-// from; the papers' values are given beside it (reference-models.md §1–2) and
+// from; the papers' values are given beside it (docs/models.md) and
 // the GPU grids in ablations/paper set them explicitly.
 
 // DefaultTaskConfig returns generated 4×4 Sudoku with minimal clues.
@@ -26,7 +26,7 @@ func DefaultTaskConfig() TaskConfig {
 // DefaultModelConfig returns a width-64 TRM with attention and RoPE.
 func DefaultModelConfig() ModelConfig {
 	return ModelConfig{
-		Core:      CoreTRM,        // TRM keeps the loop and drops the hierarchy (DESIGN.md)
+		Core:      CoreTRM,        // TRM keeps the loop and drops the hierarchy (docs/architecture.md)
 		Hidden:    64,             // CPU scale (issue 8's trial); papers: 512
 		Heads:     4,              // head dim 16; papers: 8 (head dim 64)
 		Expansion: 4,              // papers: 4 (HRM and TRM)

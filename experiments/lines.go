@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// BurntSushi/toml reports no position per key (gotch.md §5.3), so error
+// BurntSushi/toml reports no position per key (docs/dependencies.md), so error
 // messages find their line with this small scanner. It walks an already
 // parsed document and records the line of every key, table header and array
 // element under a path such as "train.loops", "sweep.zip[1].model.core",

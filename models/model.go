@@ -310,3 +310,13 @@ func callerOwned(states []*ts.Tensor) map[*ts.Tensor]bool {
 	}
 	return m
 }
+
+// ownAll makes sure no returned state aliases a caller's tensor.
+func ownAll(states []*ts.Tensor, owned map[*ts.Tensor]bool) []*ts.Tensor {
+	for i, s := range states {
+		if owned[s] {
+			states[i] = s.MustShallowClone()
+		}
+	}
+	return states
+}

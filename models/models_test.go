@@ -27,7 +27,7 @@ var tinyShape = Shape{Vocab: 6, SeqLen: 5, PuzzleIDs: 1}
 
 func mustNew(t testing.TB, cfg experiments.ModelConfig, shape Shape) *Model {
 	t.Helper()
-	// Grad mode is thread-local (gotch.md §1.4); a test goroutine that
+	// Grad mode is thread-local (docs/dependencies.md, "Threads"); a test goroutine that
 	// exits locked takes its thread with it.
 	runtime.LockOSThread()
 	m, err := New(cfg, shape, gotch.CPU, 1)
@@ -62,7 +62,7 @@ func TestParameterCountsAtPaperSizes(t *testing.T) {
 		cfg  experiments.ModelConfig
 		want int64
 	}{
-		// reference-models.md §2.2: 2 × (148,992 + 2,359,296) + I/O.
+		// docs/models.md, "Sizes": 2 × (148,992 + 2,359,296) + I/O.
 		{"TRM-MLP sudoku (5.03M)", paper("trm", func(c *experiments.ModelConfig) {
 			c.Layers, c.Mixer, c.Pos, c.PuzzleEmbLen = 2, "mlp", "none", 16
 		}), 5_028_866},

@@ -14,7 +14,7 @@ import (
 // parameters get gradients and the optimiser; buffers (HRM's fixed initial
 // states, RoPE tables) do not. We keep our own registry instead of gotch's
 // VarStore: the optimiser, EMA and checkpoints are ours, and VarStore.Load
-// sleeps a second per call (gotch.md §4.4).
+// sleeps a second per call (docs/dependencies.md, gotch).
 type Params struct {
 	device  gotch.Device
 	rng     *rand.Rand // initial values; per model, see NewParams

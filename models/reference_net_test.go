@@ -11,8 +11,8 @@ import (
 )
 
 // An independent float64 reference of one deep-supervision segment of the
-// trm and hrm cores, written from the papers (reference-models.md §1.2–1.3,
-// §2.1–2.2) with no gotch in it. Only the weights are shared, copied out of
+// trm and hrm cores, written from the papers (docs/models.md summarises what
+// they specify) with no gotch in it. Only the weights are shared, copied out of
 // the gotch model by name. Model.Segment is checked against it for the
 // forward outputs and, by central finite differences, for the gradients in
 // every gradient mode.

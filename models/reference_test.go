@@ -43,7 +43,7 @@ var refCases = []struct {
 // init) are random, so that q depends on the answer state.
 func refModel(t *testing.T, i int) (*Model, refNet, refWeights) {
 	t.Helper()
-	runtime.LockOSThread() // grad mode is per thread (gotch.md §1.4); t.Run starts a goroutine
+	runtime.LockOSThread() // grad mode is per thread (docs/dependencies.md, "Threads"); t.Run starts a goroutine
 	t.Cleanup(runtime.UnlockOSThread)
 	threads := Threads() // one libtorch thread: idle OpenMP workers spin and starve the reference
 	SetThreads(1)

@@ -19,7 +19,7 @@ import (
 
 // The libtorch process state a run touches. Grad mode and the error slot are
 // thread-local in libtorch, so every goroutine that drives it must call
-// runtime.LockOSThread first (gotch.md §1.4); train does.
+// runtime.LockOSThread first (docs/dependencies.md, "Threads"); train does.
 
 // SetThreads sets libtorch's intra-op thread count for the calling OS
 // thread, which the harness gives each run (docs/libtorch.md, "Threads").

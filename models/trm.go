@@ -1,9 +1,6 @@
 package models
 
 import (
-	"math"
-
-	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"outerloop/experiments"
@@ -80,86 +77,4 @@ func (c *trm) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experimen
 		keep(&y, next, owned)
 	}
 	return ownAll([]*ts.Tensor{y, z}, owned), nil
-}
-
-// ownAll makes sure no returned state aliases a caller's tensor.
-func ownAll(states []*ts.Tensor, owned map[*ts.Tensor]bool) []*ts.Tensor {
-	for i, s := range states {
-		if owned[s] {
-			states[i] = s.MustShallowClone()
-		}
-	}
-	return states
-}
-
-// transformer is the same-size flat baseline (ARC Prize's hrm_act_v2, TRM's
-// transformers_baseline.py): one pass of a layer stack per segment with the
-// input re-injected, z ← stack(z + x). With one loop it is direct prediction.
-type transformer struct {
-	stack  stack
-	zInit  *ts.Tensor
-	shape  blockShape
-	layers int
-}
-
-func newTransformer(p *Params, cfg experiments.ModelConfig, s blockShape) *transformer {
-	return &transformer{
-		stack:  newStack(p, "stack", cfg.Layers, s),
-		zInit:  p.buffer("z_init", p.truncNormal([]int64{1, 1, s.hidden}, 1)),
-		shape:  s,
-		layers: cfg.Layers,
-	}
-}
-
-func (c *transformer) initStates() []*ts.Tensor { return []*ts.Tensor{c.zInit} }
-
-func (c *transformer) answer() int { return 0 }
-
-// calls is one differentiated call whatever the mode: a single call is
-// every mode's tail.
-func (c *transformer) calls(grad experiments.Gradient) (int, int) {
-	switch grad {
-	case experiments.GradientOneStep, experiments.GradientLastCycle, experiments.GradientFull:
-		return 1, 1
-	}
-	panic(experiments.UnknownValue("train.gradient", grad))
-}
-
-func (c *transformer) callFLOPs(*Model) float64 { return float64(c.layers) * blockFLOPs(c.shape) }
-
-func (c *transformer) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiments.Gradient) ([]*ts.Tensor, *ts.Tensor) {
-	total, diff := c.calls(grad)
-	run := &runCalls{m: m, total: total, noGrad: total - diff}
-	z := run.do("z", func() *ts.Tensor { return c.stack.forward(states[0], x) })
-	return []*ts.Tensor{z}, nil
-}
-
-// sinusoid fills a (rows, D) table of the Transformer timing signal
-// (Vaswani et al.; Dehghani et al. add it for position and for step).
-func sinusoid(rows, d int64) []float32 {
-	out := make([]float32, 0, rows*d)
-	half := d / 2
-	for r := int64(0); r < rows; r++ {
-		for i := int64(0); i < d; i++ {
-			k := i % half
-			if half == 0 {
-				k = 0
-			}
-			inv := math.Pow(10000, -float64(k)/float64(max(half-1, 1)))
-			if i < half {
-				out = append(out, float32(math.Sin(float64(r)*inv)))
-			} else {
-				out = append(out, float32(math.Cos(float64(r)*inv)))
-			}
-		}
-	}
-	return out
-}
-
-func tableOf(p *Params, name string, v []float32, shape []int64) *ts.Tensor {
-	return p.buffer(name, p.fromHost(v, shape))
-}
-
-func zerosLike(shape []int64, device gotch.Device) *ts.Tensor {
-	return ts.MustZeros(shape, gotch.Float, device)
 }

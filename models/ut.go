@@ -187,3 +187,33 @@ func replace(old, next *ts.Tensor) *ts.Tensor {
 	old.MustDrop()
 	return next
 }
+
+// sinusoid fills a (rows, D) table of the Transformer timing signal
+// (Vaswani et al.; Dehghani et al. add it for position and for step).
+func sinusoid(rows, d int64) []float32 {
+	out := make([]float32, 0, rows*d)
+	half := d / 2
+	for r := int64(0); r < rows; r++ {
+		for i := int64(0); i < d; i++ {
+			k := i % half
+			if half == 0 {
+				k = 0
+			}
+			inv := math.Pow(10000, -float64(k)/float64(max(half-1, 1)))
+			if i < half {
+				out = append(out, float32(math.Sin(float64(r)*inv)))
+			} else {
+				out = append(out, float32(math.Cos(float64(r)*inv)))
+			}
+		}
+	}
+	return out
+}
+
+func tableOf(p *Params, name string, v []float32, shape []int64) *ts.Tensor {
+	return p.buffer(name, p.fromHost(v, shape))
+}
+
+func zerosLike(shape []int64, device gotch.Device) *ts.Tensor {
+	return ts.MustZeros(shape, gotch.Float, device)
+}

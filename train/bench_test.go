@@ -70,8 +70,8 @@ func BenchmarkPaperSizeStep(b *testing.B) {
 	}
 }
 
-// paperModel sets the papers' Sudoku configurations (reference-models.md
-// §1.1, §2.1–2.2).
+// paperModel sets the papers' Sudoku configurations (docs/models.md, "The
+// papers' configurations").
 func paperModel(c *experiments.ModelConfig, name string) {
 	c.Hidden, c.Heads, c.Expansion, c.Pos, c.Mixer = 512, 8, 4, "rope", "attention"
 	switch name {

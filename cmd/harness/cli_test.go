@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,32 +17,10 @@ import (
 	"outerloop/results"
 )
 
-// testGrid is 2 loop settings × the seeds, steps long.
-const testGrid = `
-name = "cli"
-title = "CLI test grid"
-seeds = %s
-[task]
-name = "sudoku"
-size = 4
-[train]
-steps = %d
-log_every = 5
-checkpoint_every = 10
-[eval]
-loops = 3
-[sweep]
-"train.loops" = [1, 2]
-`
-
-// writeGrid writes a grid file into dir and returns its path.
+// writeGrid writes the test grid "cli" (2 loop settings × the seeds, steps
+// long) into dir and returns its path.
 func writeGrid(t *testing.T, dir, seeds string, steps int) string {
-	t.Helper()
-	path := filepath.Join(dir, "grid.toml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(testGrid, seeds, steps)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return harnesstest.WriteGrid(t, dir, "cli", "CLI test grid", seeds, steps)
 }
 
 // cli runs the command line in-process and returns the exit code and output.

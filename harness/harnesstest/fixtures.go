@@ -11,10 +11,11 @@ import (
 	"outerloop/results"
 )
 
-// fakeGrid is 2 training-loop settings × the given seeds of the test
+// gridText is 2 training-loop settings × the given seeds of the test
 // trainer's problem, steps long, checkpointed every 10 steps.
-const fakeGrid = `
-name = "fake"
+const gridText = `
+name = %q
+title = %q
 seeds = %s
 [task]
 name = "sudoku"
@@ -29,13 +30,22 @@ loops = 3
 "train.loops" = [1, 2]
 `
 
-// MustLoadGrid writes a grid file and loads and expands it.
-func MustLoadGrid(tb testing.TB, seeds string, steps int, overrides ...string) (*experiments.Grid, []experiments.RunSpec) {
+// WriteGrid writes the test grid called name into dir as grid.toml: 2
+// training-loop settings × seeds (a TOML list such as "[1, 2]"), steps
+// long. It returns the file's path.
+func WriteGrid(tb testing.TB, dir, name, title, seeds string, steps int) string {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "grid.toml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(fakeGrid, seeds, steps)), 0o644); err != nil {
+	path := filepath.Join(dir, "grid.toml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(gridText, name, title, seeds, steps)), 0o644); err != nil {
 		tb.Fatal(err)
 	}
+	return path
+}
+
+// MustLoadGrid writes the test grid "fake" and loads and expands it.
+func MustLoadGrid(tb testing.TB, seeds string, steps int, overrides ...string) (*experiments.Grid, []experiments.RunSpec) {
+	tb.Helper()
+	path := WriteGrid(tb, tb.TempDir(), "fake", "", seeds, steps)
 	g, err := experiments.Load(path, overrides)
 	if err != nil {
 		tb.Fatalf("load grid: %v", err)
