@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"outerloop/experiments"
@@ -68,24 +70,31 @@ func (r *gridRun) attempt(ctx context.Context, w int, lease *results.Lease, spec
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(fmt.Errorf("create run folder: %w", err)), false
 	}
-	threads := r.threads
-	if spec.Train.Threads > 0 {
-		threads = spec.Train.Threads
-	}
-	if err := r.setProvenance(bg, lease, threads); err != nil {
-		return fail(err), errors.Is(err, results.ErrLeaseLost)
-	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	label := r.labels[spec.ID]
+	var threads budgetReader = fixedBudget(0)
 	rec := newRecorder(bg, lease, dir, cancel, func(e Event) {
-		e.Worker, e.Run, e.Label = w, spec.ID, label
+		e.Worker, e.Run, e.Label, e.Threads = w, spec.ID, label, threads.current()
 		r.emit(e)
 	})
-	stop := r.heartbeat(bg, lease, cancel, w, spec.ID)
-	leave := r.gate.enter(lease.Run.Crashes > 0 && r.Jobs > 1)
-	err := r.train(runCtx, spec, Env{Threads: threads, Dir: dir, BaseDir: r.sourceDir(spec),
+	// Both run once, on whichever return comes first.
+	stop := sync.OnceFunc(r.heartbeat(bg, lease, cancel, w, spec.ID))
+	defer stop()
+	leave := sync.OnceFunc(r.gate.enter(lease.Run.Crashes > 0 && r.Jobs > 1))
+	defer leave()
+	b, err := r.budgetFor(runCtx, w, spec)
+	if err != nil {
+		return results.Outcome{Status: results.Interrupted, Error: "interrupted while waiting for a free core"}, false
+	}
+	defer b.release()
+	threads = b
+	if err := r.setProvenance(bg, lease, b.Threads()); err != nil {
+		return fail(err), errors.Is(err, results.ErrLeaseLost)
+	}
+	err = r.train(runCtx, spec, Env{Threads: b.Threads(), Budget: b, Dir: dir, BaseDir: r.sourceDir(spec),
 		CacheDir: r.CacheDir, Recorder: rec})
+	b.release()
 	leave()
 	stop()
 	rec.flush()
@@ -231,3 +240,34 @@ func (r *gridRun) sourceDir(spec experiments.RunSpec) string {
 	}
 	return r.grid.SourceDir(spec)
 }
+
+// budgetFor takes the run's threads from the host's pool, waiting for a free
+// core if there is none. A run with a fixed count (train.threads, or
+// --threads) holds exactly that many; the others start with one and may
+// grow to the scheduler's share (cores / jobs).
+func (r *gridRun) budgetFor(ctx context.Context, w int, spec experiments.RunSpec) (budgetReader, error) {
+	lo, hi := 1, r.threads
+	if n := cmp.Or(spec.Train.Threads, r.Threads); n > 0 {
+		lo, hi = n, n
+	}
+	if r.pool == nil {
+		return fixedBudget(hi), nil
+	}
+	return r.pool.acquire(ctx, lo, hi, func() {
+		r.emit(Event{Kind: EventQueued, Worker: w, Run: spec.ID, Label: r.labels[spec.ID]})
+	})
+}
+
+// budgetReader is a run's thread budget as the scheduler sees it.
+type budgetReader interface {
+	ThreadBudget
+	current() int // the count now, for progress events (any goroutine)
+	release()
+}
+
+// fixedBudget is the budget of a scheduler without a thread pool.
+type fixedBudget int
+
+func (f fixedBudget) Threads() int { return int(f) }
+func (f fixedBudget) current() int { return int(f) }
+func (f fixedBudget) release()     {}

@@ -53,13 +53,15 @@ func (p *LinePrinter) Observe(e Event) {
 		if last < 0 {
 			return // where a run starts or resumes is in its start line
 		}
-		fmt.Fprintf(p.w, "%s %s step %d/%d loss %s\n", ts, who, e.Step, e.Total, fmtLoss(e.Loss))
+		fmt.Fprintf(p.w, "%s %s step %d/%d loss %s%s\n", ts, who, e.Step, e.Total, fmtLoss(e.Loss), threadsNote(e.Threads))
 	case EventFinished:
 		p.done++
 		fmt.Fprintf(p.w, "%s %s %s in %s (%d/%d)%s\n", ts, who, e.Status, e.Wall.Round(100*time.Millisecond),
 			p.done, p.toRun, errNote(e.Err))
 	case EventWaiting:
 		fmt.Fprintf(p.w, "%s w%d waiting: %d runs are leased by other processes\n", ts, e.Worker, e.Held)
+	case EventQueued:
+		fmt.Fprintf(p.w, "%s %s %s\n", ts, who, queuedNote)
 	case EventWarning:
 		fmt.Fprintf(p.w, "%s %s warning: %s\n", ts, who, e.Err)
 	case EventStopping:
@@ -89,3 +91,17 @@ func errNote(err string) string {
 }
 
 func fmtLoss(v float64) string { return fmt.Sprintf("%.4g", v) }
+
+// queuedNote is what printers say on EventQueued.
+const queuedNote = "waiting for a free core (runs on this host hold them all)"
+
+// threadsNote shows a run's libtorch threads, when known.
+func threadsNote(n int) string {
+	switch {
+	case n == 1:
+		return " (1 thread)"
+	case n > 1:
+		return fmt.Sprintf(" (%d threads)", n)
+	}
+	return ""
+}

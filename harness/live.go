@@ -38,9 +38,10 @@ type LiveView struct {
 
 // liveRun is what a worker is doing.
 type liveRun struct {
-	run, label         string
-	step, first, total int
-	loss               float64
+	run, label                  string
+	step, first, total, threads int
+	loss                        float64
+	queued                      bool
 }
 
 // redrawEvery is how often the view refreshes: fast enough to look live,
@@ -95,7 +96,11 @@ func (v *LiveView) Observe(e Event) {
 		}
 	case EventProgress:
 		if r := v.workers[e.Worker]; r != nil {
-			r.step, r.total, r.loss, r.first = e.Step, e.Total, e.Loss, e.FirstStep
+			r.step, r.total, r.loss, r.first, r.threads, r.queued = e.Step, e.Total, e.Loss, e.FirstStep, e.Threads, false
+		}
+	case EventQueued:
+		if r := v.workers[e.Worker]; r != nil {
+			r.queued = true
 		}
 	case EventFinished:
 		delete(v.workers, e.Worker)
@@ -170,8 +175,11 @@ func (v *LiveView) block() []string {
 	for _, w := range ids {
 		r := v.workers[w]
 		state := "starting"
-		if r.total > 0 {
-			state = fmt.Sprintf("%s %d/%d loss %s", bar(r.step, r.total, 20), r.step, r.total, fmtLoss(r.loss))
+		switch {
+		case r.queued:
+			state = queuedNote
+		case r.total > 0:
+			state = fmt.Sprintf("%s %d/%d loss %s%s", bar(r.step, r.total, 20), r.step, r.total, fmtLoss(r.loss), threadsNote(r.threads))
 		}
 		lines = append(lines, fmt.Sprintf("  w%d %s %s  %s", w, experiments.ShortID(r.run), state, r.label))
 	}

@@ -41,6 +41,9 @@ const (
 	// EventStopping: the context was cancelled (Ctrl-C); runs in flight
 	// are saving and will be marked interrupted.
 	EventStopping
+	// EventQueued: the run waits for a free core on this host (other runs,
+	// from this process or others, hold them all).
+	EventQueued
 )
 
 // stoppingNote is what printers say on EventStopping.
@@ -65,6 +68,7 @@ type Event struct {
 	FirstStep int            // Progress: the first step this attempt reported (after resuming)
 	Total     int            // Progress: total steps; Planned: runs in the grid
 	Loss      float64        // Progress
+	Threads   int            // Progress: the run's libtorch threads now
 	Status    results.Status // Finished
 	Err       string         // Finished (failed, interrupted), Warning
 	Wall      time.Duration  // Finished: this attempt's wall time

@@ -1,11 +1,11 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -32,9 +32,16 @@ type Scheduler struct {
 	Trainer Trainer
 	// Jobs is how many runs train at once (default 1).
 	Jobs int
-	// Threads is each run's libtorch thread budget when the run's
-	// train.threads does not set one; 0 means cores / Jobs.
+	// Threads fixes each run's libtorch thread count when the run's
+	// train.threads does not; 0 lets runs share the host's cores (start
+	// with one thread, grow to cores / Jobs while no other run waits).
 	Threads int
+	// ThreadPool is the folder through which runs on this host share its
+	// cores ("" = one per user and cpuset under the temporary folder;
+	// "off" = no sharing: each run takes cores / Jobs threads).
+	ThreadPool string
+	// Cores is how many cores the runs may use (0: UsableCores).
+	Cores int
 	// LeaseTimeout: see DefaultLeaseTimeout (used when 0).
 	LeaseTimeout time.Duration
 	// RetryFailed puts the grid's failed runs back to pending first.
@@ -69,7 +76,9 @@ type gridRun struct {
 	prov    results.Provenance
 
 	crash *crashLog
-	gate  soloGate // runs that crashed before train alone
+	gate  soloGate    // runs that crashed before train alone
+	pool  *threadPool // nil when sharing is off
+	cores Cores
 
 	mu      sync.Mutex
 	provIDs map[int]string // provenance id by thread budget
@@ -131,8 +140,18 @@ func (s *Scheduler) start(ctx context.Context, g *experiments.Grid, runs []exper
 	r := &gridRun{Scheduler: &sc, grid: g, specs: map[string]experiments.RunSpec{}, provIDs: map[int]string{},
 		host: hostKey(), beat: max(sc.LeaseTimeout/4, 10*time.Millisecond),
 		threads: sc.Threads, labels: map[string]string{}}
+	r.cores = UsableCores()
+	if sc.Cores > 0 {
+		r.cores = Cores{N: sc.Cores, Limit: "Scheduler.Cores"}
+	}
 	if r.threads <= 0 {
-		r.threads = max(runtime.NumCPU()/sc.Jobs, 1)
+		r.threads = max(r.cores.N/sc.Jobs, 1)
+	}
+	if sc.ThreadPool != "off" {
+		var err error
+		if r.pool, err = openThreadPool(cmp.Or(sc.ThreadPool, defaultPoolDir(r.cores)), r.cores.N); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	if r.owner, err = newOwnerPrefix(); err != nil {

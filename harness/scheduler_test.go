@@ -51,7 +51,8 @@ func (e *events) count(kind harness.EventKind) int {
 func newScheduler(t *testing.T, s *results.Store, tr harness.Trainer, obs harness.EventSink) *harness.Scheduler {
 	dir := t.TempDir()
 	return &harness.Scheduler{Store: s, Trainer: tr, Jobs: 2, RunsDir: filepath.Join(dir, "runs"),
-		CacheDir: filepath.Join(dir, "cache"), LeaseTimeout: time.Second, Events: obs}
+		CacheDir: filepath.Join(dir, "cache"), LeaseTimeout: time.Second, Events: obs,
+		ThreadPool: filepath.Join(dir, "threads"), Cores: 2}
 }
 
 func TestSchedulerTrainsGridAndSkipsDoneRuns(t *testing.T) {
@@ -122,10 +123,13 @@ func TestThreadBudget(t *testing.T) {
 		name      string
 		threads   int
 		overrides []string
+		pool      string
 		want      float64
 	}{
-		{"flag", 3, nil, 3},
-		{"train.threads beats the flag", 3, []string{"train.threads=5"}, 5},
+		{"flag", 3, nil, "off", 3},
+		{"train.threads beats the flag", 3, []string{"train.threads=5"}, "off", 5},
+		{"capped at the host's 2 cores", 3, nil, "", 2},
+		{"shared: one run alone grows to cores / jobs", 0, nil, "", 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,6 +138,9 @@ func TestThreadBudget(t *testing.T) {
 			g, runs := harnesstest.MustLoadGrid(t, "[1]", 10, tc.overrides...)
 			sched := newScheduler(t, store, &harnesstest.Trainer{}, nil)
 			sched.Threads = tc.threads
+			if tc.pool != "" {
+				sched.ThreadPool = tc.pool
+			}
 			if _, err := sched.Run(ctx, g, runs); err != nil {
 				t.Fatal(err)
 			}

@@ -14,8 +14,12 @@ type Trainer interface {
 
 // Env is what the harness gives a run besides its configuration.
 type Env struct {
-	Threads int    // libtorch intra-op threads for this run
-	Dir     string // per-run folder for checkpoints and artifacts (created by harness)
+	Threads int // libtorch intra-op threads for this run, to start with
+	// Budget, when set, is the run's share of the host's cores, which can
+	// change while it trains: the trainer asks it between steps and sets
+	// libtorch's count to what it says.
+	Budget ThreadBudget
+	Dir    string // per-run folder for checkpoints and artifacts (created by harness)
 	// BaseDir is the folder a relative task.source resolves against
 	// (experiments.Grid.SourceDir: the grid file that set it; "" for the
 	// working directory).
@@ -41,3 +45,10 @@ const (
 	InfoLibtorchVersion = "libtorch_version"
 	InfoLibtorchABI     = "libtorch_abi"
 )
+
+// ThreadBudget is a run's current number of libtorch threads. Threads may
+// change the count (other runs on the host started or ended); it is called
+// from the run's goroutine, between steps.
+type ThreadBudget interface {
+	Threads() int
+}

@@ -53,6 +53,7 @@ func (e *engine) log(w *logWindow, lr, wall float64) {
 		"wall_s":         wall,
 		"rss_mb":         float64(models.RSSBytes()) / (1 << 20),
 		"live_tensors":   float64(models.LiveTensors()),
+		"threads":        float64(models.Threads()),
 	}
 	if wall > 0 {
 		m["samples_per_s"] = float64(e.step*e.run.Train.Batch) / wall

@@ -16,17 +16,19 @@ import (
 // samples in flight with their carried state, and the counters a
 // checkpoint must restore.
 type engine struct {
-	run    experiments.RunSpec
-	model  *models.Model
-	data   *tasks.Dataset
-	obs    harness.Recorder
-	device gotch.Device
-	params []*ts.Tensor
-	opt    *adamW
-	ema    *ema
-	k      *constants
-	pcg    *rand.PCG
-	rng    *rand.Rand
+	run     experiments.RunSpec
+	model   *models.Model
+	data    *tasks.Dataset
+	obs     harness.Recorder
+	budget  harness.ThreadBudget // nil: a fixed thread count
+	threads int                  // libtorch threads now
+	device  gotch.Device
+	params  []*ts.Tensor
+	opt     *adamW
+	ema     *ema
+	k       *constants
+	pcg     *rand.PCG
+	rng     *rand.Rand
 
 	slots *slots
 	carry *models.Carry // state of the samples in slots, detached

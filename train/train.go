@@ -72,6 +72,7 @@ func Run(ctx context.Context, run experiments.RunSpec, env harness.Env) (err err
 	if e.step == 0 {
 		env.Recorder.Metric(0, "parameters", float64(model.Count()))
 	}
+	e.budget, e.threads = env.Budget, env.Threads
 	return e.train(ctx, env.Dir)
 }
 
@@ -89,6 +90,8 @@ func (e *engine) train(ctx context.Context, dir string) error {
 			}
 			return ctx.Err()
 		}
+		// Threads: the run's share of the host's cores may have changed.
+		e.applyBudget()
 		// Learning rate for this step (warm-up, then constant or cosine).
 		lr := learningRate(cfg, e.step)
 		// One segment on the supervision schedule, one optimiser update.
@@ -123,4 +126,17 @@ func (e *engine) train(ctx context.Context, dir string) error {
 	e.evaluate()
 	e.obs.Metric(e.step, "wall_s", e.wall)
 	return nil
+}
+
+// applyBudget sets libtorch's thread count to the run's current share of
+// the host's cores (harness.ThreadBudget); the count is per OS thread, and
+// this is the run's.
+func (e *engine) applyBudget() {
+	if e.budget == nil {
+		return
+	}
+	if n := e.budget.Threads(); n != e.threads && n > 0 {
+		models.SetThreads(n)
+		e.threads = n
+	}
 }

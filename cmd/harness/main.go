@@ -50,6 +50,7 @@ const (
 )
 
 func main() {
+	ensurePassiveWait()
 	ctx, cancel := context.WithCancel(context.Background())
 	// The first Ctrl-C (or Slurm's SIGTERM) cancels: running runs save,
 	// flush and are marked interrupted. A second one exits at once.

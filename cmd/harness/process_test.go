@@ -39,7 +39,16 @@ var buildHarness = sync.OnceValues(func() (string, error) {
 })
 
 func TestMain(m *testing.M) {
+	// Runs of these tests share cores through a pool of their own, not
+	// with whatever else trains on this machine.
+	pool, err := os.MkdirTemp("", "harness-threads-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv(threadPoolVar, pool)
 	code := m.Run()
+	os.RemoveAll(pool)
 	if dir, err := binDir(); err == nil {
 		os.RemoveAll(dir)
 	}

@@ -137,7 +137,8 @@ func (c *RunCommand) Run(ctx context.Context, args []string) error {
 	base := filepath.Dir(c.db)
 	sched := &harness.Scheduler{Store: store, Trainer: trainer, Jobs: c.jobs, Threads: c.threads,
 		LeaseTimeout: c.leaseTimeout, RetryFailed: c.retryFailed, Events: obs,
-		RunsDir: orDefault(c.runsDir, filepath.Join(base, "runs")), CacheDir: orDefault(c.cacheDir, filepath.Join(base, "cache"))}
+		ThreadPool: os.Getenv(threadPoolVar),
+		RunsDir:    orDefault(c.runsDir, filepath.Join(base, "runs")), CacheDir: orDefault(c.cacheDir, filepath.Join(base, "cache"))}
 	sum, err := sched.Run(ctx, g, runs)
 	closeObs()
 	c.summarize(g, sum)
@@ -240,3 +241,9 @@ func (c *RunCommand) summarize(g *experiments.Grid, sum harness.Summary) {
 		fmt.Fprintln(c.stdout, "  (full errors: harness show RUN; train them again: harness run --retry-failed)")
 	}
 }
+
+// threadPoolVar names the folder through which runs on this host share its
+// cores (harness.Scheduler.ThreadPool): unset for the default, "off" to let
+// each run take cores / jobs threads regardless of other processes. Tests
+// point it at a folder of their own.
+const threadPoolVar = "OUTERLOOP_THREAD_POOL"

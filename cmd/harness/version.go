@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sort"
 
+	"outerloop/harness"
 	"outerloop/results"
 )
 
@@ -52,6 +53,9 @@ func (c *VersionCommand) Run(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stdout, "harness %s%s\n", version, commit)
 	fmt.Fprintf(c.stdout, "go %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(c.stdout, "results schema v%d\n", results.LatestSchemaVersion())
+	cores := harness.UsableCores()
+	fmt.Fprintf(c.stdout, "cores %d (limited by %s)\n", cores.N, cores.Limit)
+	fmt.Fprintf(c.stdout, "openmp wait policy %s\n", waitPolicy())
 	trainer, err := newTrainer()
 	if err != nil {
 		fmt.Fprintf(c.stdout, "training engine: %v\n", err)
