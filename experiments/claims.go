@@ -32,6 +32,14 @@ type Claim struct {
 	Greater *Greater
 	// Where restricts the claim to the runs matching a selector ("" = all).
 	Where string
+	// MinEffect (min_effect) is the smallest effect worth finding, in the
+	// metric's units: the rise from the first to the last level for
+	// increases_with, the excess of A − B over margin for greater. When the
+	// effect's interval lies wholly below it the claim is not reproduced,
+	// rather than inconclusive. 0 leaves it to the report (0.05 by
+	// default, reports.DefaultRules); within claims state their bound as
+	// delta and take none.
+	MinEffect float64
 	// Description is the claim in words, for the report.
 	Description string
 
@@ -75,7 +83,8 @@ func (c Claim) AtLoop(r RunSpec) int {
 }
 
 // Metrics returns the evaluation metrics train records after every
-// inference loop (issue 6), the names a claim may test.
+// inference loop (issue 6), the names a claim may test. Every one is a
+// proportion in [0, 1], which is why min_effect is at most 1.
 func Metrics() []string {
 	return []string{
 		"exact_accuracy", "token_accuracy", "halt_probability", "halted_fraction",
@@ -119,10 +128,7 @@ func (c Claim) check(runs []RunSpec) Errors {
 	case c.IncreasesWith != "":
 		cc.increasesWith(scope)
 	case c.Within != nil:
-		if c.Within.Delta <= 0 || math.IsNaN(c.Within.Delta) || math.IsInf(c.Within.Delta, 0) {
-			cc.fail("within.delta", c.Within.Delta, "must be a finite number greater than 0")
-		}
-		cc.pair("within", c.Within.A, c.Within.B, scope)
+		cc.within(scope)
 	case c.Greater != nil:
 		if c.Greater.Margin < 0 || math.IsNaN(c.Greater.Margin) || math.IsInf(c.Greater.Margin, 0) {
 			cc.fail("greater.margin", c.Greater.Margin, "must be a finite number ≥ 0")
@@ -178,6 +184,17 @@ func (cc *claimChecker) increasesWith(scope []RunSpec) {
 	if vals := distinct(f, scope); len(vals) < 2 {
 		cc.fail("increases_with", key, fmt.Sprintf("%s takes only the value %s in the claim's runs: sweep it", key, renderAll(vals)))
 	}
+}
+
+func (cc *claimChecker) within(scope []RunSpec) {
+	w := cc.c.Within
+	if cc.c.MinEffect != 0 {
+		cc.fail("min_effect", cc.c.MinEffect, "does not apply to within: its delta already bounds the difference that matters")
+	}
+	if w.Delta <= 0 || math.IsNaN(w.Delta) || math.IsInf(w.Delta, 0) {
+		cc.fail("within.delta", w.Delta, "must be a finite number greater than 0")
+	}
+	cc.pair("within", w.A, w.B, scope)
 }
 
 // pair checks a and b select non-empty, disjoint sets of runs in scope.

@@ -454,6 +454,8 @@ func (p *fileParser) claim(i int, t map[string]any) Claim {
 			c.Where = p.str(kp, v)
 		case "description":
 			c.Description = p.str(kp, v)
+		case "min_effect":
+			c.MinEffect = p.minEffect(kp, v)
 		case "within":
 			a, b, x := p.pair(kp, v, "delta")
 			c.Within = &Within{A: a, B: b, Delta: x}
@@ -467,7 +469,29 @@ func (p *fileParser) claim(i int, t map[string]any) Claim {
 	return c
 }
 
-var claimKeys = []string{"metric", "at", "increases_with", "within", "greater", "where", "description"}
+var claimKeys = []string{"metric", "at", "increases_with", "within", "greater", "where", "min_effect", "description"}
+
+// minEffect reads min_effect: an effect size in the units of a proportion.
+func (p *fileParser) minEffect(path string, v any) float64 {
+	x, ok := p.number(path, v)
+	if ok && !(x > 0 && x <= 1) {
+		p.fail(path, v, "must be greater than 0 and at most 1: the smallest effect worth finding, in the metric's units (every claim metric is a proportion)")
+		return 0
+	}
+	return x
+}
+
+// number reads an integer or float TOML value as a float64.
+func (p *fileParser) number(path string, v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int64:
+		return float64(n), true
+	}
+	p.fail(path, v, "must be a number, not "+tomlType(v))
+	return 0, false
+}
 
 // pair reads {a = "…", b = "…", <num> = x}.
 func (p *fileParser) pair(path string, v any, num string) (a, b string, x float64) {
@@ -484,14 +508,7 @@ func (p *fileParser) pair(path string, v any, num string) (a, b string, x float6
 		case "b":
 			b = p.str(kp, t[k])
 		case num:
-			switch n := t[k].(type) {
-			case float64:
-				x = n
-			case int64:
-				x = float64(n)
-			default:
-				p.fail(kp, t[k], "must be a number, not "+tomlType(t[k]))
-			}
+			x, _ = p.number(kp, t[k])
 		default:
 			p.fail(kp, t[k], "unknown field"+suggest(k, []string{"a", "b", num}))
 		}

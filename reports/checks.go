@@ -10,154 +10,6 @@ import (
 	"outerloop/experiments"
 )
 
-// checkIncreases tests a rising trend along a config key (train.loops), or
-// along inference loops when the axis is eval.loops and the grid does not
-// sweep it. Each combination of the other varying keys is its own stratum.
-func (r Rules) checkIncreases(v Verdict, d Data, where experiments.Selector) Verdict {
-	axis := v.Claim.IncreasesWith
-	vary := d.varying()
-	if !contains(vary, axis) {
-		if axis != "eval.loops" {
-			return inconclusive(v, fmt.Sprintf("%s takes a single value across the runs, so there is no axis to test", axis))
-		}
-		return r.checkEvalTrend(v, d, where, without(vary, where.Keys()...))
-	}
-	v.Method = fmt.Sprintf("per stratum: Spearman ρ between %s and %s, one-sided permutation test at α = %g; effect = last − first level with 95%% CI (paired on seeds when possible)",
-		axis, v.Claim.Metric, r.Alpha)
-	samples := collect(d, v.Claim, &v.Excluded, where)
-	labels, strata := groupBy(samples, without(vary, append(where.Keys(), axis)...))
-	for _, l := range labels {
-		v.Tests = append(v.Tests, r.configTrend(l, strata[l], axis, v.Claim.Metric))
-	}
-	return combine(v)
-}
-
-func (r Rules) configTrend(stratum string, samples []sample, axis, metric string) TestResult {
-	t := TestResult{Stratum: stratum, Statistic: "Spearman ρ", Value: math.NaN(), P: math.NaN()}
-	byLevel := map[float64][]sample{}
-	for _, s := range samples {
-		x, ok := axisValue(s.run, axis)
-		if !ok {
-			return decided(t, Inconclusive, fmt.Sprintf("%s=%q is not a number", axis, configText(s.run, axis)))
-		}
-		byLevel[x] = append(byLevel[x], s)
-	}
-	levels := sortedKeys(byLevel)
-	var block Block
-	for _, x := range levels {
-		ys := usable(byLevel[x])
-		t.Groups = append(t.Groups, Group{Label: fmt.Sprintf("%s=%g", axis, x), Summary: r.summarize(metric, ys), Runs: len(byLevel[x])})
-		for _, y := range ys {
-			block.X, block.Y = append(block.X, x), append(block.Y, y)
-		}
-	}
-	if len(levels) < 2 {
-		return decided(t, Inconclusive, fmt.Sprintf("only one level of %s", axis))
-	}
-	first, last := levels[0], levels[len(levels)-1]
-	t.Effect = r.effect(fmt.Sprintf("%s %g → %g", axis, first, last), byLevel[last], byLevel[first], 0.95,
-		func(s sample) string { return strconv.FormatInt(s.run.Config.Seed, 10) })
-	// The test runs even when a level is short, so an inconclusive verdict
-	// still shows what the data say.
-	tr := TrendTest([]Block{block}, r.Permutations, r.Seed)
-	t.Value, t.P = tr.Rho, tr.P
-	if reason := r.tooFew(t.Groups); reason != "" {
-		return decided(t, Inconclusive, reason)
-	}
-	return r.decideTrend(t, tr)
-}
-
-// checkEvalTrend tests that the metric rises with inference loops within
-// each run: every run is a block, so a run's curve is compared with
-// shuffles of itself and runs are never pooled as if independent.
-func (r Rules) checkEvalTrend(v Verdict, d Data, where experiments.Selector, strataKeys []string) Verdict {
-	metric := v.Claim.Metric
-	v.Method = fmt.Sprintf("per stratum: mean over runs of Spearman ρ between inference loops and %s, one-sided permutation test within runs at α = %g; effect = last − first loop count, paired by run, 95%% CI",
-		metric, r.Alpha)
-	var samples []sample
-	curves := map[string]map[int]float64{}
-	for _, run := range d.Runs {
-		if !where.Match(run.Config) {
-			continue
-		}
-		s := sample{run: run}
-		why := ""
-		switch byLoops := run.Evals[metric]; {
-		case run.Status != StatusDone:
-			why = strings.TrimSuffix("status "+run.Status+": "+run.Error, ": ")
-		case len(byLoops) < 2:
-			why = fmt.Sprintf("%s recorded at fewer than two inference-loop counts", metric)
-		default:
-			s.ok = true
-			for l, y := range byLoops {
-				if !finite(y) {
-					s.ok, why = false, fmt.Sprintf("%s is %v at eval.loops=%d (diverged)", metric, y, l)
-				}
-			}
-			curves[run.ID] = byLoops
-		}
-		if !s.ok {
-			v.Excluded = append(v.Excluded, Exclusion{RunID: run.ID, Reason: why})
-		}
-		samples = append(samples, s)
-	}
-	labels, strata := groupBy(samples, strataKeys)
-	for _, l := range labels {
-		v.Tests = append(v.Tests, r.evalTrend(l, strata[l], curves, metric))
-	}
-	return combine(v)
-}
-
-func (r Rules) evalTrend(stratum string, samples []sample, curves map[string]map[int]float64, metric string) TestResult {
-	t := TestResult{Stratum: stratum, Statistic: "mean Spearman ρ", Value: math.NaN(), P: math.NaN()}
-	byLoops := map[float64][]float64{}
-	var blocks []Block
-	var firstY, lastY []float64
-	for _, s := range samples {
-		if !s.ok {
-			continue
-		}
-		c := curves[s.run.ID]
-		var b Block
-		for _, l := range sortedKeys(c) {
-			b.X, b.Y = append(b.X, float64(l)), append(b.Y, c[l])
-			byLoops[float64(l)] = append(byLoops[float64(l)], c[l])
-		}
-		blocks = append(blocks, b)
-		firstY, lastY = append(firstY, b.Y[0]), append(lastY, b.Y[len(b.Y)-1])
-	}
-	for _, l := range sortedKeys(byLoops) {
-		t.Groups = append(t.Groups, Group{Label: fmt.Sprintf("eval.loops=%g", l), Summary: r.summarize(metric, byLoops[l]), Runs: len(byLoops[l])})
-	}
-	e := PairedDiff(lastY, firstY)
-	lo, hi := e.CI(0.95)
-	t.Effect = &Effect{Label: "last − first inference-loop count", Estimate: e, Level: 0.95, Lo: lo, Hi: hi}
-	tr := TrendTest(blocks, r.Permutations, r.Seed)
-	t.Value, t.P = tr.Rho, tr.P
-	if len(blocks) < r.MinSeeds {
-		return decided(t, Inconclusive, fmt.Sprintf("%d usable runs of %d (need %d)", len(blocks), len(samples), r.MinSeeds))
-	}
-	return r.decideTrend(t, tr)
-}
-
-// decideTrend turns a trend test into an outcome: the design must be able to
-// reach α, and a significant ρ counts only if the last level is above the
-// first (a rise-then-fall curve is not "increases").
-func (r Rules) decideTrend(t TestResult, tr Trend) TestResult {
-	t.Value, t.P = tr.Rho, tr.P
-	effect := fmt.Sprintf("%s: %.3g → %.3g", t.Effect.Label, t.Groups[0].Summary.Mean, t.Groups[len(t.Groups)-1].Summary.Mean)
-	stats := fmt.Sprintf("ρ = %.2f, %s", tr.Rho, fmtP(tr.P))
-	switch {
-	case tr.MinP > r.Alpha:
-		return decided(t, Inconclusive, fmt.Sprintf("with these runs the permutation test cannot reach p ≤ %g (smallest attainable p = %.3g); add seeds or levels", r.Alpha, tr.MinP))
-	case tr.P <= r.Alpha && t.Effect.Diff > 0:
-		return decided(t, Reproduced, stats+"; "+effect)
-	case tr.P <= r.Alpha:
-		return decided(t, NotReproduced, stats+" but the last level is not above the first; "+effect)
-	}
-	return decided(t, NotReproduced, stats+" (no significant rise); "+effect)
-}
-
 // checkCompare tests within (equivalence) and greater (one-sided) claims on
 // runs selected by A and B, paired on every other varying key and the seed
 // when the grid crosses them, which removes the variance those keys add.
@@ -177,20 +29,21 @@ func (r Rules) checkCompare(v Verdict, d Data, where experiments.Selector, a, b 
 	if overlap(sa, sb) {
 		return inconclusive(v, "a and b select some of the same runs")
 	}
+	v.Outliers = r.outliers(metric, append(append([]sample(nil), sa...), sb...), d.varying())
 	t := TestResult{Stratum: "all runs", Statistic: "mean difference A − B", Value: math.NaN(), P: math.NaN()}
 	t.Groups = []Group{
-		{Label: "A: " + a, Summary: r.summarize(metric, usable(sa)), Runs: len(sa)},
-		{Label: "B: " + b, Summary: r.summarize(metric, usable(sb)), Runs: len(sb)},
+		{Label: "A: " + a, Summary: summarizeMetric(metric, usable(sa)), Runs: len(sa)},
+		{Label: "B: " + b, Summary: summarizeMetric(metric, usable(sb)), Runs: len(sb)},
 	}
 	key := func(s sample) string {
 		return label(s.run, matchKeys) + ", seed=" + strconv.FormatInt(s.run.Config.Seed, 10)
 	}
-	level := 1 - 2*r.Alpha
-	t.Effect = r.effect("A − B", sa, sb, level, key)
+	level := r.level()
+	t.Effect = r.effect("A − B", metric, sa, sb, level, key)
 	v.Method = fmt.Sprintf("%s on %s, %g%% CI", map[bool]string{true: "paired t", false: "Welch t"}[t.Effect.Paired],
 		map[bool]string{true: "pairs sharing seed and " + strings.Join(matchKeys, ", "), false: "independent runs"}[t.Effect.Paired], 100*level)
 	if t.Effect.Paired {
-		t.Groups = append(t.Groups, r.pairGroups(sa, sb, matchKeys, key)...)
+		t.Groups = append(t.Groups, pairGroups(metric, sa, sb, matchKeys, key)...)
 		v.Excluded = append(v.Excluded, unpaired(sa, sb, "B", key)...)
 		v.Excluded = append(v.Excluded, unpaired(sb, sa, "A", key)...)
 	}
@@ -203,8 +56,8 @@ func (r Rules) checkCompare(v Verdict, d Data, where experiments.Selector, a, b 
 		v.Method = "two one-sided tests (TOST), " + v.Method
 		v.Tests = []TestResult{r.decideWithin(t, v.Claim.Within.Delta)}
 	} else {
-		v.Method = "one-sided test, " + v.Method
-		v.Tests = []TestResult{r.decideGreater(t, v.Claim.Greater.Margin)}
+		v.Method = fmt.Sprintf("one-sided test, %s; not reproduced when the interval lies below the larger of margin and the minimal effect %g", v.Method, r.minEffect(v.Claim))
+		v.Tests = []TestResult{r.decideGreater(t, v.Claim.Greater.Margin, r.minEffect(v.Claim))}
 	}
 	return combine(v)
 }
@@ -212,6 +65,7 @@ func (r Rules) checkCompare(v Verdict, d Data, where experiments.Selector, a, b 
 func (r Rules) decideWithin(t TestResult, delta float64) TestResult {
 	e := t.Effect
 	t.Value, t.P = e.Diff, math.Max(e.PGreater(-delta), e.PLess(delta))
+	t.Power = r.comparePower(t, delta-math.Abs(e.Diff))
 	ci := fmt.Sprintf("A − B = %.3g, %g%% CI [%.3g, %.3g]", e.Diff, 100*e.Level, e.Lo, e.Hi)
 	switch {
 	case !(delta > 0):
@@ -223,31 +77,50 @@ func (r Rules) decideWithin(t TestResult, delta float64) TestResult {
 	case t.P <= r.Alpha:
 		return decided(t, Reproduced, fmt.Sprintf("%s inside ±%g (TOST %s)", ci, delta, fmtP(t.P)))
 	case (e.Hi-e.Lo)/2 >= delta:
-		return decided(t, Inconclusive, fmt.Sprintf("%s is wider than ±%g, so equivalence cannot be shown whatever the mean: more seeds needed", ci, delta))
+		return decided(t, Inconclusive, fmt.Sprintf("%s is wider than ±%g, so equivalence cannot be shown whatever the mean: more seeds needed; %s", ci, delta, t.Power.needs()))
 	}
 	// The interval straddles a bound: equivalence is not shown, and neither
 	// is a difference larger than delta.
-	return decided(t, Inconclusive, fmt.Sprintf("%s reaches beyond ±%g but is not outside it (TOST %s): neither equivalence nor a larger difference is shown; more seeds would decide", ci, delta, fmtP(t.P)))
+	return decided(t, Inconclusive, fmt.Sprintf("%s reaches beyond ±%g but is not outside it (TOST %s): neither equivalence nor a larger difference is shown; %s", ci, delta, fmtP(t.P), t.Power.needs()))
 }
 
-func (r Rules) decideGreater(t TestResult, margin float64) TestResult {
+// decideGreater shows A − B > margin by a one-sided t test. The data speak
+// against it when the interval lies below margin, or below the minimal
+// effect when that is larger: a margin is the claim's own smallest effect
+// worth finding, and min_effect only raises it.
+func (r Rules) decideGreater(t TestResult, margin, minEffect float64) TestResult {
 	e := t.Effect
 	t.Value, t.P = e.Diff, e.PGreater(margin)
+	t.Power = r.comparePower(t, e.Diff-margin)
 	ci := fmt.Sprintf("A − B = %.3g, %g%% CI [%.3g, %.3g]", e.Diff, 100*e.Level, e.Lo, e.Hi)
+	bound := math.Max(margin, minEffect)
 	switch {
 	case math.IsNaN(t.P):
 		return decided(t, Inconclusive, "no standard error for the difference")
 	case t.P <= r.Alpha:
 		return decided(t, Reproduced, fmt.Sprintf("%s > %g (%s)", ci, margin, fmtP(t.P)))
-	case e.PLess(margin) <= r.Alpha:
-		return decided(t, NotReproduced, fmt.Sprintf("%s: A − B is shown to be below %g (one-sided p = %.2g the other way)", ci, margin, e.PLess(margin)))
+	case e.Hi < margin:
+		return decided(t, NotReproduced, fmt.Sprintf("%s: A − B is shown to be below %g", ci, margin))
+	case e.Hi < bound:
+		return decided(t, NotReproduced, fmt.Sprintf("%s lies below the minimal effect %g: any advantage is too small to matter", ci, bound))
 	}
-	return decided(t, Inconclusive, fmt.Sprintf("%s: not shown to exceed %g, nor to fall below it (%s); more seeds would decide", ci, margin, fmtP(t.P)))
+	return decided(t, Inconclusive, fmt.Sprintf("%s: not shown to exceed %g (%s), nor to fall below %g; %s",
+		ci, margin, fmtP(t.P), bound, t.Power.needs()))
+}
+
+// comparePower sizes a comparison's effect: by the spread of the paired
+// differences when the runs pair up, else by the two sides' pooled SD.
+func (r Rules) comparePower(t TestResult, effect float64) *Power {
+	if e := t.Effect; e.Paired {
+		return r.newPower(0, effect, e.SE*math.Sqrt(float64(e.N)), true, "pairs", r.MinSeeds)
+	}
+	return r.newPower(0, effect, pooledSD(t.Groups[0].Summary, t.Groups[1].Summary), false, "seeds per side", r.MinSeeds)
 }
 
 // effect estimates mean(a) − mean(b), paired through key when at least
-// MinSeeds usable runs pair up, otherwise by Welch's t.
-func (r Rules) effect(name string, a, b []sample, level float64, key func(sample) string) *Effect {
+// MinSeeds usable runs pair up, otherwise by Welch's t, with the interval
+// the metric's range calls for.
+func (r Rules) effect(name, metric string, a, b []sample, level float64, key func(sample) string) *Effect {
 	pa, pb := pairs(a, b, key)
 	var e Estimate
 	if len(pa) >= r.MinSeeds {
@@ -255,7 +128,7 @@ func (r Rules) effect(name string, a, b []sample, level float64, key func(sample
 	} else {
 		e = WelchDiff(usable(a), usable(b))
 	}
-	lo, hi := e.CI(level)
+	lo, hi := effectCI(metric, e, level)
 	return &Effect{Label: name, Estimate: e, Level: level, Lo: lo, Hi: hi}
 }
 
@@ -279,7 +152,7 @@ func pairs(a, b []sample, key func(sample) string) (pa, pb []float64) {
 
 // pairGroups summarises A − B per combination of the matched keys, so a
 // pooled difference that hides a trend (a gap closing with loops) shows.
-func (r Rules) pairGroups(a, b []sample, matchKeys []string, key func(sample) string) []Group {
+func pairGroups(metric string, a, b []sample, matchKeys []string, key func(sample) string) []Group {
 	if len(matchKeys) == 0 {
 		return nil
 	}
@@ -292,7 +165,7 @@ func (r Rules) pairGroups(a, b []sample, matchKeys []string, key func(sample) st
 		for i := range pa {
 			diffs[i] = pa[i] - pb[i]
 		}
-		out = append(out, Group{Label: "A − B at " + l, Summary: Summarize(diffs), Runs: len(byA[l]) + len(byB[l])})
+		out = append(out, Group{Label: "A − B at " + l, Summary: summarizeDiffs(metric, diffs), Runs: len(byA[l]) + len(byB[l])})
 	}
 	return out
 }
@@ -334,15 +207,6 @@ func unpaired(a, b []sample, side string, key func(sample) string) []Exclusion {
 		}
 	}
 	return out
-}
-
-// summarize uses the bootstrap interval for pass@k metrics (proportions over
-// few attempts) and Student's t otherwise.
-func (r Rules) summarize(metric string, ys []float64) Summary {
-	if strings.HasPrefix(metric, "pass@") {
-		return SummarizeBootstrap(ys, r.Bootstrap, r.Seed)
-	}
-	return Summarize(ys)
 }
 
 func decided(t TestResult, o Outcome, reason string) TestResult {

@@ -12,10 +12,11 @@ import (
 // Outcome is a claim's verdict.
 type Outcome string
 
-// The three verdicts. Inconclusive is reserved for data that cannot decide
-// (too few seeds or runs, failed runs, a design whose test cannot reach α, an
-// interval too wide to show equivalence); a claim the data could have shown
-// but did not is NotReproduced.
+// The three verdicts. NotReproduced needs evidence against the claim: an
+// interval wholly on the wrong side of zero or wholly below the minimal
+// effect of interest. Data that neither show the claim nor speak against it
+// (too few seeds, a design whose test cannot reach α, an interval that
+// reaches both sides of the minimal effect) are Inconclusive.
 const (
 	Reproduced    Outcome = "reproduced"
 	NotReproduced Outcome = "not reproduced"
@@ -24,22 +25,42 @@ const (
 
 // Rules are the thresholds claim checks use.
 type Rules struct {
-	// Alpha is the significance level of every one-sided test.
+	// Alpha is the significance level of every one-sided test; intervals
+	// that decide a verdict are two-sided at 1 − 2α, so each bound is a
+	// one-sided test at α.
 	Alpha float64
 	// MinSeeds is the fewest usable runs a level or side needs.
 	MinSeeds int
+	// MinEffect is the smallest effect worth finding, in the metric's
+	// units, for claims that do not set min_effect.
+	MinEffect float64
+	// Power is the power the seeds-needed estimate aims for.
+	Power float64
+	// Untrained is how far above 0 a score may be and still count as
+	// untrained; Learned is the median the other seeds of the configuration
+	// must reach for such a run to be flagged as one that did not learn.
+	Untrained, Learned float64
 	// Permutations is the sample size of permutation tests too large to
-	// enumerate; Bootstrap the number of bootstrap resamples.
+	// enumerate; Seed makes them reproducible.
 	Permutations int
-	Bootstrap    int
-	// Seed makes permutation and bootstrap results reproducible.
-	Seed uint64
+	Seed         uint64
 }
 
-// DefaultRules returns α = 0.05 and three seeds: issue 8 asks for ≥ 3 seeds,
-// and with two the t quantile (12.7 at 1 df) makes any interval useless.
+// DefaultRules returns α = 0.05, three seeds (issue 8 asks for ≥ 3, and with
+// two the t quantile of 12.7 at 1 df makes any interval useless), a minimal
+// effect of 0.05 (the ±5 points the shipped within claims call "the same"),
+// 80% power, and flags a run at ≤ 0.02 whose siblings' median is ≥ 0.10.
 func DefaultRules() Rules {
-	return Rules{Alpha: 0.05, MinSeeds: 3, Permutations: 20000, Bootstrap: 10000, Seed: 1}
+	return Rules{Alpha: 0.05, MinSeeds: 3, MinEffect: 0.05, Power: 0.8, Untrained: 0.02, Learned: 0.10, Permutations: 20000, Seed: 1}
+}
+
+// String states the rules for a report's reader.
+func (r Rules) String() string {
+	return fmt.Sprintf("α = %g (one-sided; the intervals that decide verdicts are at %g%%), at least %d usable seeds per level or side, "+
+		"minimal effect %g unless a claim sets min_effect, seeds needed sized for %g%% power, "+
+		"a run at ≤ %g flagged as not learning when its siblings' median is ≥ %g, %d permutations, seed %d; "+
+		"intervals of proportions are Wilson score intervals with an effective sample size",
+		r.Alpha, 100*r.level(), r.MinSeeds, r.MinEffect, 100*r.Power, r.Untrained, r.Learned, r.Permutations, r.Seed)
 }
 
 // Verdict is the outcome of checking one claim, with the numbers behind it.
@@ -55,6 +76,11 @@ type Verdict struct {
 	Tests []TestResult
 	// Excluded lists runs that matched the claim but gave no usable value.
 	Excluded []Exclusion
+	// Outliers are runs that did not learn while the other seeds of their
+	// configuration did. They count in this verdict; WithoutOutliers is the
+	// same check with them left out, nil when there are none.
+	Outliers        []Outlier
+	WithoutOutliers *Verdict
 }
 
 // TestResult is one statistical test behind a verdict.
@@ -71,6 +97,9 @@ type TestResult struct {
 	P float64
 	// Effect is last − first level, or A − B, with its confidence interval.
 	Effect *Effect
+	// Power is what the test can reach with these runs and about how many
+	// seeds it would need; nil when the data give no effect to size.
+	Power *Power
 }
 
 // Group is the metric across seeds for one level or side.
@@ -96,7 +125,22 @@ func Check(claim experiments.Claim, data Data) Verdict { return DefaultRules().C
 
 // Check checks one claim against the data. It never fails: a malformed claim
 // or missing data gives an Inconclusive verdict that says what is wrong.
+// When runs did not learn while their siblings did, the claim is checked a
+// second time without them (WithoutOutliers).
 func (r Rules) Check(c experiments.Claim, d Data) Verdict {
+	v := r.check(c, d)
+	if len(v.Outliers) > 0 {
+		w := r.check(c, withoutOutliers(d, v.Outliers))
+		// One pass: a run that looks like an outlier only once its
+		// sibling is gone is not chased further.
+		w.Outliers = nil
+		v.WithoutOutliers = &w
+	}
+	return v
+}
+
+// check is Check without the second pass.
+func (r Rules) check(c experiments.Claim, d Data) Verdict {
 	v := Verdict{Claim: c}
 	kinds := 0
 	for _, set := range []bool{c.IncreasesWith != "", c.Within != nil, c.Greater != nil} {
@@ -114,6 +158,8 @@ func (r Rules) Check(c experiments.Claim, d Data) Verdict {
 		return inconclusive(v, "invalid where: "+errWhere.Error())
 	case c.At < 0:
 		return inconclusive(v, fmt.Sprintf("invalid at: %d is not an inference loop count", c.At))
+	case !(c.MinEffect >= 0):
+		return inconclusive(v, fmt.Sprintf("invalid min_effect: %g is not a positive effect size", c.MinEffect))
 	case c.IncreasesWith != "":
 		return r.checkIncreases(v, d, where)
 	case c.Within != nil:
@@ -122,6 +168,19 @@ func (r Rules) Check(c experiments.Claim, d Data) Verdict {
 		return r.checkCompare(v, d, where, c.Greater.A, c.Greater.B)
 	}
 }
+
+// minEffect is the claim's smallest effect worth finding, or the default.
+func (r Rules) minEffect(c experiments.Claim) float64 {
+	if c.MinEffect > 0 {
+		return c.MinEffect
+	}
+	return r.MinEffect
+}
+
+// level is the confidence level of the intervals that decide verdicts:
+// two-sided 1 − 2α, so each bound is a one-sided test at α like the tests
+// that show a claim.
+func (r Rules) level() float64 { return 1 - 2*r.Alpha }
 
 func inconclusive(v Verdict, reason string) Verdict {
 	v.Outcome, v.Reason = Inconclusive, reason

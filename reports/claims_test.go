@@ -103,6 +103,12 @@ func TestCheck(t *testing.T) {
 		return 0.5 + noise(seed, loops, 0.01) + map[string]float64{"hrm": 0.05}[core] + noise(seed, loops+len(core)*17, 0.02)
 	}
 	falling := func(core string, loops int, seed int64) float64 { return 0.9 - rising(core, loops, seed) }
+	same := func(core string, loops int, seed int64) float64 { return 0.5 + noise(seed, loops, 0.005) }
+	tight := func(core string, loops int, seed int64) float64 {
+		return 0.5 + 0.01*float64(loops) + noise(seed, 3*loops, 0.002)
+	}
+	withMin := func(c experiments.Claim, min float64) experiments.Claim { c.MinEffect = min; return c }
+	short := Rules{Alpha: 0.05, MinSeeds: 2, MinEffect: 0.05, Power: 0.8, Permutations: 1000, Seed: 1}
 	tests := []struct {
 		name   string
 		data   Data
@@ -115,8 +121,9 @@ func TestCheck(t *testing.T) {
 	}{
 		{"rises in both cores", loopsGrid(loops4, both, seeds3, rising), trainUp, DefaultRules(), Reproduced, "holds in all 2 strata", 2, 0},
 		{"rises in one core", loopsGrid(loops4, []string{"hrm"}, seeds3, rising), trainUp, DefaultRules(), Reproduced, "train.loops 1 → 8", 1, 0},
-		{"flat", loopsGrid(loops4, both, seeds3, flat), trainUp, DefaultRules(), NotReproduced, "no significant rise", 2, 0},
-		{"falling", loopsGrid(loops4, both, seeds3, falling), trainUp, DefaultRules(), NotReproduced, "ρ = -", 2, 0},
+		{"flat", loopsGrid(loops4, both, seeds3, flat), trainUp, DefaultRules(), NotReproduced, "below the minimal effect 0.05", 2, 0},
+		{"noisy flat", loopsGrid(loops4, both, seeds3, noisy), trainUp, DefaultRules(), Inconclusive, "no significant rise, nor evidence against one", 2, 0},
+		{"falling", loopsGrid(loops4, both, seeds3, falling), trainUp, DefaultRules(), NotReproduced, "lies below 0: the metric falls", 2, 0},
 		{"two seeds", loopsGrid(loops4, both, seeds2, rising), trainUp, DefaultRules(), Inconclusive, "has 2 usable runs of 2 (need 3)", 2, 0},
 		{
 			"failed run leaves a level short",
@@ -129,11 +136,14 @@ func TestCheck(t *testing.T) {
 			trainUp, DefaultRules(), Inconclusive, "train.loops=2 has 2 usable runs of 3", 2, 1,
 		},
 		{
-			"design cannot reach alpha",
-			loopsGrid([]int{1, 2}, []string{"hrm"}, seeds2, rising),
-			trainUp, Rules{Alpha: 0.05, MinSeeds: 2, Permutations: 1000, Bootstrap: 100, Seed: 1},
-			Inconclusive, "smallest attainable p = 0.167", 1, 0,
+			"design cannot reach alpha", loopsGrid([]int{1, 2}, []string{"hrm"}, seeds2, rising), trainUp, short, Inconclusive,
+			"needs more seeds: with 2, 2 usable runs at train.loops=1, train.loops=2 the permutation test cannot reach p ≤ 0.05 whatever the data (smallest attainable p = 0.167); 3 seeds per level can", 1, 0,
 		},
+		{"two-point curves cannot reach alpha", twoPointCurves(loopsGrid([]int{4}, []string{"hrm"}, seeds3, rising)), evalUp, DefaultRules(), Inconclusive, "smallest attainable p = 0.125); 5 runs can", 1, 0},
+		{"noisy rise", byHand(map[int][]float64{1: {0.30, 0.45, 0.20}, 4: {0.55, 0.35, 0.60}}), mazeClaim, DefaultRules(), Inconclusive, "about 7 seeds per level would show an effect this size", 1, 0},
+		{"flat, tight", loopsGrid(loops4, []string{"hrm"}, seeds3, same), trainUp, DefaultRules(), NotReproduced, "lies below the minimal effect 0.05", 1, 0},
+		{"flat, min_effect below the interval", loopsGrid(loops4, []string{"hrm"}, seeds3, same), withMin(trainUp, 0.001), DefaultRules(), Inconclusive, "reaches the minimal effect 0.001", 1, 0},
+		{"a small rise is still a rise whatever min_effect", loopsGrid(loops4, []string{"hrm"}, seeds3, tight), withMin(trainUp, 0.2), DefaultRules(), Reproduced, "ρ = 0.9", 1, 0},
 		{"axis does not vary", loopsGrid([]int{4}, both, seeds3, rising), trainUp, DefaultRules(), Inconclusive, "single value", 0, 0},
 		{"where restricts strata", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=hrm"}, DefaultRules(), Reproduced, "ρ = 0.97", 1, 0},
 		{"no matching runs", loopsGrid(loops4, both, seeds3, rising), experiments.Claim{Metric: "exact_accuracy", IncreasesWith: "train.loops", Where: "model.core=ut"}, DefaultRules(), Inconclusive, "no runs match", 0, 0},
@@ -141,7 +151,7 @@ func TestCheck(t *testing.T) {
 		{"eval loops, two seeds", loopsGrid(loops4, both, seeds2, rising), evalUp, DefaultRules(), Inconclusive, "2 usable runs of 2 (need 3)", 8, 0},
 		{"hrm ahead: within fails", loopsGrid(loops4, both, seeds3, hrmAhead), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), NotReproduced, "outside ±0.05", 1, 0},
 		{"close cores: within holds", loopsGrid(loops4, both, seeds3, close), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Reproduced, "inside ±0.05 (TOST", 1, 0},
-		{"noisy cores: within inconclusive", loopsGrid(loops4, both, seeds3, noisy), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "wider than ±0.05", 1, 0},
+		{"noisy cores: within inconclusive", loopsGrid(loops4, both, seeds3, noisy), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "wider than ±0.05, so equivalence cannot be shown whatever the mean: more seeds needed; about", 1, 0},
 		{
 			"within, two seeds at one loop count",
 			loopsGrid([]int{4}, both, seeds2, close),
@@ -149,8 +159,10 @@ func TestCheck(t *testing.T) {
 		},
 		{"greater holds", loopsGrid(loops4, both, seeds3, hrmAhead), greater("model.core=hrm", "model.core=transformer", 0.1), DefaultRules(), Reproduced, "> 0.1", 1, 0},
 		{"greater reversed", loopsGrid(loops4, both, seeds3, hrmAhead), greater("model.core=transformer", "model.core=hrm", 0), DefaultRules(), NotReproduced, "shown to be below 0", 1, 0},
-		{"greater undecided", loopsGrid([]int{1}, both, seeds3, edge), greater("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "nor to fall below it", 1, 0},
+		{"greater undecided", loopsGrid([]int{1}, both, seeds3, edge), greater("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "nor to fall below 0.05", 1, 0},
 		{"interval straddles delta: within inconclusive", loopsGrid(loops4, both, seeds3, edge), within("model.core=hrm", "model.core=transformer", 0.05), DefaultRules(), Inconclusive, "is not outside it", 1, 0},
+		{"greater, no difference", loopsGrid([]int{1}, both, seeds3, same), greater("model.core=hrm", "model.core=transformer", 0), DefaultRules(), NotReproduced, "lies below the minimal effect 0.05", 1, 0},
+		{"greater, margin above min_effect", loopsGrid([]int{1}, both, seeds3, same), withMin(greater("model.core=hrm", "model.core=transformer", 0.1), 0.02), DefaultRules(), NotReproduced, "shown to be below 0.1", 1, 0},
 		{"greater, two seeds", loopsGrid([]int{1}, both, seeds2, hrmAhead), greater("model.core=hrm", "model.core=transformer", 0), DefaultRules(), Inconclusive, "need 3", 1, 0},
 		{
 			"greater, unpaired seeds use Welch",
@@ -255,25 +267,30 @@ func TestCheckEvalTrendFallsInOneStratum(t *testing.T) {
 	}
 }
 
-func TestCheckPassAtKUsesBootstrap(t *testing.T) {
-	// pass@k-style metrics are proportions over a few attempts; their
-	// per-level intervals come from the seeded bootstrap and stay in [0, 1].
+func TestCheckProportionIntervals(t *testing.T) {
+	// Proportions get the Wilson score interval, which stays in [0, 1],
+	// for the per-level summaries and ([−1, 1]) for the effect.
 	d := loopsGrid(loops4, []string{"hrm"}, seeds3, rising)
 	for i := range d.Runs {
-		d.Runs[i].Evals["pass@2"] = d.Runs[i].Evals["exact_accuracy"]
+		d.Runs[i].Evals["pass@2_strict"] = d.Runs[i].Evals["exact_accuracy"]
 	}
-	v := Check(experiments.Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
+	v := Check(experiments.Claim{Metric: "pass@2_strict", IncreasesWith: "train.loops"}, d)
 	if v.Outcome != Reproduced {
 		t.Fatalf("outcome %q (%s), want reproduced", v.Outcome, v.Reason)
 	}
 	for _, g := range v.Tests[0].Groups {
-		if g.Summary.Method != "bootstrap" || g.Summary.Lo < 0 || g.Summary.Hi > 1 || !(g.Summary.Lo <= g.Summary.Mean && g.Summary.Mean <= g.Summary.Hi) {
-			t.Fatalf("%s: %+v, want a bootstrap interval around the mean inside [0, 1]", g.Label, g.Summary)
+		if g.Summary.Method != "wilson" || g.Summary.Lo < 0 || g.Summary.Hi > 1 || !(g.Summary.Lo <= g.Summary.Mean && g.Summary.Mean <= g.Summary.Hi) {
+			t.Fatalf("%s: %+v, want a Wilson interval around the mean inside [0, 1]", g.Label, g.Summary)
 		}
 	}
-	again := Check(experiments.Claim{Metric: "pass@2", IncreasesWith: "train.loops"}, d)
-	if fmt.Sprint(again.Tests[0].Groups, *again.Tests[0].Effect, again.Tests[0].P) != fmt.Sprint(v.Tests[0].Groups, *v.Tests[0].Effect, v.Tests[0].P) {
-		t.Fatalf("checking twice gave different numbers")
+	if e := v.Tests[0].Effect; e.Level != 0.9 || e.Lo < -1 || e.Hi > 1 || !(e.Lo < e.Diff && e.Diff < e.Hi) {
+		t.Fatalf("effect %+v, want a 90%% interval around the difference inside [−1, 1]", *e)
+	}
+	w := Check(within("model.core=hrm", "model.core=transformer", 0.05), loopsGrid(loops4, both, seeds3, rising))
+	for _, g := range w.Tests[0].Groups[2:] {
+		if g.Summary.Method != "wilson" || g.Summary.Lo < -1 || g.Summary.Hi > 1 {
+			t.Fatalf("%s: %+v, want a Wilson interval of the differences inside [−1, 1]", g.Label, g.Summary)
+		}
 	}
 }
 

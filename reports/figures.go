@@ -147,12 +147,14 @@ func addSeries(p *plot.Plot, i int, name string, pts []stat) error {
 	return nil
 }
 
-// points turns values per x into plotted means, noting x values where every
-// value is missing and where a single value leaves no interval.
-func points(byX map[float64][]float64, what string, notes *[]string) []stat {
+// points turns values of metric per x into plotted means with the
+// interval the metric's range calls for (inside [0, 1] for proportions),
+// noting x values where every value is missing and where a single value
+// leaves no interval.
+func points(byX map[float64][]float64, metric, what string, notes *[]string) []stat {
 	var out []stat
 	for _, x := range sortedKeys(byX) {
-		s := Summarize(byX[x])
+		s := summarizeMetric(metric, byX[x])
 		switch {
 		case s.N == 0:
 			*notes = append(*notes, fmt.Sprintf("%s at %g: no usable run, not plotted", what, x))

@@ -59,12 +59,12 @@ func (ls lines) at(line string, x float64) *lineData {
 
 // draw adds every line to p with error bars, in natural label order, and
 // returns the notes for what was left out.
-func (ls lines) draw(p *plot.Plot, xName string, offset bool) ([]string, error) {
+func (ls lines) draw(p *plot.Plot, metric, xName string, offset bool) ([]string, error) {
 	var notes []string
 	labels := sortedLabels(ls)
 	for i, name := range labels {
 		l := ls[name]
-		pts := points(l.byX, name+", "+xName, &notes)
+		pts := points(l.byX, metric, name+", "+xName, &notes)
 		if offset {
 			pts = spread(pts, i, len(labels))
 		}
@@ -80,7 +80,7 @@ func (ls lines) draw(p *plot.Plot, xName string, offset bool) ([]string, error) 
 
 // accuracyVsTrainLoops is the outer-loop figure: the metric against
 // training loops, one line per combination of the other varying keys (one
-// per core in the outer-loop grid), mean ± 95% CI across seeds.
+// per core in the outer-loop grid), mean and 95% CI across seeds.
 func accuracyVsTrainLoops(d Data, metric string, at experiments.Claim) ([]Figure, error) {
 	vary := d.varying()
 	if !contains(vary, "train.loops") {
@@ -102,15 +102,15 @@ func accuracyVsTrainLoops(d Data, metric string, at experiments.Claim) ([]Figure
 	p := newPlot("Accuracy vs training loops", "training loops (train.loops)", metric)
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = powersOfTwoTicks(levels)
-	notes, err := ls.draw(p, "train.loops", true)
+	notes, err := ls.draw(p, metric, "train.loops", true)
 	if err != nil {
 		return nil, err
 	}
 	includeZero(p)
 	padLog(&p.X)
 	return []Figure{newFigure("accuracy-vs-train-loops", "Accuracy vs training loops",
-		fmt.Sprintf("%s at %s against training loops (log scale), mean ± 95%% CI across seeds, one line per %s. Lines are nudged sideways so their error bars do not overlap; † marks a line with runs missing (see notes).",
-			metric, at.AtText(), keysOrAll(lineKeys)),
+		fmt.Sprintf("%s at %s against training loops (log scale), mean and 95%% CI across seeds (%s), one line per %s. Lines are nudged sideways so their error bars do not overlap; † marks a line with runs missing (see notes).",
+			metric, at.AtText(), intervalText(metric), keysOrAll(lineKeys)),
 		notes, p)}, nil
 }
 
@@ -137,15 +137,15 @@ func accuracyVsInferenceLoops(d Data, metric string) ([]Figure, error) {
 		p := newPlot(title, "inference loops (eval.loops)", metric)
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = powersOfTwoTicks(powersOfTwo(loops))
-		notes, err := panels[panel].draw(p, "eval.loops", true)
+		notes, err := panels[panel].draw(p, metric, "eval.loops", true)
 		if err != nil {
 			return nil, err
 		}
 		includeZero(p)
 		padLog(&p.X)
 		figs = append(figs, newFigure(name, title,
-			fmt.Sprintf("%s after each inference loop (log scale), mean ± 95%% CI across seeds, one line per %s: how much of the gain from training with more loops needs the loops at inference too. † marks a line with runs missing (see notes).",
-				metric, keysOrAll(lineKeys)),
+			fmt.Sprintf("%s after each inference loop (log scale), mean and 95%% CI across seeds (%s), one line per %s: how much of the gain from training with more loops needs the loops at inference too. † marks a line with runs missing (see notes).",
+				metric, intervalText(metric), keysOrAll(lineKeys)),
 			notes, p))
 	}
 	return figs, nil
@@ -251,7 +251,7 @@ func accuracyVsFLOPs(d Data, metric string, at experiments.Claim) ([]Figure, err
 			if len(pt.ys) == 0 {
 				continue
 			}
-			pts = append(pts, stat{X: mean(pt.flops), Summary: Summarize(pt.ys)})
+			pts = append(pts, stat{X: mean(pt.flops), Summary: summarizeMetric(metric, pt.ys)})
 		}
 		sortStats(pts)
 		if err := addSeries(p, i, dagger(line, incomplete), pts); err != nil {
@@ -261,8 +261,8 @@ func accuracyVsFLOPs(d Data, metric string, at experiments.Claim) ([]Figure, err
 	includeZero(p)
 	padLog(&p.X)
 	return []Figure{newFigure("accuracy-vs-flops", "Accuracy vs training compute",
-		fmt.Sprintf("%s at %s against analytic training FLOPs (mean across seeds), mean ± 95%% CI, one line per %s; points on a line differ in %s. Lines at equal x compare loop counts at matched compute.",
-			metric, at.AtText(), keysOrAll(lineKeys), keysOrAll(pointKeys)),
+		fmt.Sprintf("%s at %s against analytic training FLOPs (mean across seeds), mean and 95%% CI (%s), one line per %s; points on a line differ in %s. Lines at equal x compare loop counts at matched compute.",
+			metric, at.AtText(), intervalText(metric), keysOrAll(lineKeys), keysOrAll(pointKeys)),
 		notes, p)}, nil
 }
 

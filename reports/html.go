@@ -128,7 +128,7 @@ func (rep *Report) page() (page, error) {
 	pg := page{
 		Title: d.Grid.Title, Name: d.Grid.Name, Description: d.Grid.Description, Path: d.Grid.Path,
 		Counts: statusCounts(d.Runs),
-		Rules:  fmt.Sprintf("α = %g (one-sided), at least %d usable seeds per level or side, %d permutations, %d bootstrap resamples, seed %d", rep.Rules.Alpha, rep.Rules.MinSeeds, rep.Rules.Permutations, rep.Rules.Bootstrap, rep.Rules.Seed),
+		Rules:  rep.Rules.String(),
 		Metric: rep.Metric, At: rep.At,
 		Verdicts: rep.Verdicts, Configs: rep.Configs, Provenance: d.Provenance,
 		Columns: d.varying(),

@@ -54,7 +54,7 @@ func (r Rules) Build(data Data) (*Report, error) {
 	}
 	metric, at := primaryMetric(data)
 	rep.Metric, rep.At = metric, at.AtText()
-	rep.Configs = r.configs(data, metric, at)
+	rep.Configs = configs(data, metric, at)
 	figs, err := buildFigures(data, metric, at)
 	if err != nil {
 		return nil, fmt.Errorf("build report for %s: %w", data.Grid.Name, err)
@@ -91,7 +91,7 @@ func primaryMetric(d Data) (string, experiments.Claim) {
 	return names[0], final
 }
 
-func (r Rules) configs(d Data, metric string, at experiments.Claim) []ConfigSummary {
+func configs(d Data, metric string, at experiments.Claim) []ConfigSummary {
 	keys := d.varying()
 	byConfig := map[string][]Run{}
 	for _, run := range d.Runs {
@@ -111,7 +111,7 @@ func (r Rules) configs(d Data, metric string, at experiments.Claim) []ConfigSumm
 				ys = append(ys, y)
 			}
 		}
-		cs.Summary = r.summarize(metric, ys)
+		cs.Summary = summarizeMetric(metric, ys)
 		if cs.Done > 0 {
 			cs.WallSeconds, cs.TrainFLOPs = mean(wall), mean(flops)
 		}

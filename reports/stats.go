@@ -2,7 +2,6 @@ package reports
 
 import (
 	"math"
-	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -16,7 +15,8 @@ type Summary struct {
 	// Lo and Hi bound the 95% confidence interval of the mean; NaN below
 	// two values.
 	Lo, Hi float64
-	// Method names how the interval was computed: "t" or "bootstrap".
+	// Method names how the interval was computed: "t" (Student) or
+	// "wilson" (the bounded score interval of SummarizeProportion).
 	Method string
 }
 
@@ -38,20 +38,6 @@ func Summarize(xs []float64) Summary {
 	return s
 }
 
-// SummarizeBootstrap is Summarize with a percentile bootstrap interval of
-// the mean (iters resamples from a generator seeded with seed). It suits
-// pass@k-style proportions, whose t interval can leave [0, 1]; with very few
-// seeds the bootstrap interval is too narrow, which is why Summarize stays the
-// default.
-func SummarizeBootstrap(xs []float64, iters int, seed uint64) Summary {
-	s := Summarize(xs)
-	s.Method = "bootstrap"
-	if len(xs) >= 2 {
-		s.Lo, s.Hi = BootstrapCI(xs, 0.95, iters, seed)
-	}
-	return s
-}
-
 // TQuantile is the p-quantile of Student's t distribution with df degrees
 // of freedom (NaN for df ≤ 0).
 func TQuantile(p, df float64) float64 {
@@ -64,37 +50,6 @@ func TQuantile(p, df float64) float64 {
 // tSurvival is P(T > t) for Student's t with df degrees of freedom.
 func tSurvival(t, df float64) float64 {
 	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: df}.Survival(t)
-}
-
-// BootstrapCI is the percentile bootstrap interval at level for the mean of
-// xs. It is deterministic: the same xs, iters and seed give the same bounds.
-func BootstrapCI(xs []float64, level float64, iters int, seed uint64) (lo, hi float64) {
-	if len(xs) == 0 || iters < 1 {
-		return math.NaN(), math.NaN()
-	}
-	rng := newSplitMix(seed)
-	means := make([]float64, iters)
-	for i := range means {
-		var sum float64
-		for range xs {
-			sum += xs[rng.intn(len(xs))]
-		}
-		means[i] = sum / float64(len(xs))
-	}
-	sort.Float64s(means)
-	tail := (1 - level) / 2
-	return quantileSorted(means, tail), quantileSorted(means, 1-tail)
-}
-
-// quantileSorted interpolates linearly between order statistics.
-func quantileSorted(xs []float64, p float64) float64 {
-	pos := p * float64(len(xs)-1)
-	i := int(math.Floor(pos))
-	if i >= len(xs)-1 {
-		return xs[len(xs)-1]
-	}
-	f := pos - float64(i)
-	return xs[i]*(1-f) + xs[i+1]*f
 }
 
 // Estimate is a difference of means, A − B, with its standard error and the
@@ -197,7 +152,7 @@ func sd(xs []float64) float64 {
 }
 
 // splitMix is SplitMix64: a tiny generator whose sequence we own, so
-// bootstrap and permutation results never change with the Go release.
+// permutation results never change with the Go release.
 type splitMix struct{ state uint64 }
 
 func newSplitMix(seed uint64) *splitMix { return &splitMix{state: seed} }

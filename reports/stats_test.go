@@ -55,37 +55,6 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-func TestBootstrapCI(t *testing.T) {
-	xs := []float64{0.2, 0.4, 0.5, 0.9, 0.6, 0.3, 0.7, 0.8}
-	lo, hi := BootstrapCI(xs, 0.95, 5000, 7)
-	lo2, hi2 := BootstrapCI(xs, 0.95, 5000, 7)
-	if lo != lo2 || hi != hi2 {
-		t.Fatalf("same seed gave [%v, %v] then [%v, %v], want identical", lo, hi, lo2, hi2)
-	}
-	m := mean(xs)
-	if !(lo < m && m < hi) {
-		t.Fatalf("CI [%v, %v] does not contain the mean %v", lo, hi, m)
-	}
-	// The normal-theory half-width is 1.96·sd/√n ≈ 0.17; the bootstrap
-	// interval must be of that order, not degenerate or huge.
-	if w := hi - lo; w < 0.2 || w > 0.45 {
-		t.Fatalf("CI width %v, want within [0.2, 0.45]", w)
-	}
-	if lo3, hi3 := BootstrapCI(xs, 0.95, 5000, 8); lo3 == lo && hi3 == hi {
-		t.Fatalf("seeds 7 and 8 gave the same interval [%v, %v]; the seed is not used", lo, hi)
-	}
-	if lo, hi := BootstrapCI([]float64{1, 1, 1}, 0.95, 100, 1); lo != 1 || hi != 1 {
-		t.Fatalf("constant data CI=[%v, %v], want [1, 1]", lo, hi)
-	}
-	if lo, hi := BootstrapCI(nil, 0.95, 100, 1); !math.IsNaN(lo) || !math.IsNaN(hi) {
-		t.Fatalf("empty data CI=[%v, %v], want NaN", lo, hi)
-	}
-	s := SummarizeBootstrap(xs, 5000, 7)
-	if s.Method != "bootstrap" || s.Lo != lo || s.Hi != hi {
-		t.Fatalf("SummarizeBootstrap=%+v, want bootstrap interval [%v, %v]", s, lo, hi)
-	}
-}
-
 func TestPairedDiff(t *testing.T) {
 	e := PairedDiff([]float64{1, 2, 3}, []float64{0, 0, 1})
 	if !e.Paired || e.N != 3 || !near(e.Diff, 5.0/3, 1e-9) || !near(e.SE, 1.0/3, 1e-9) || e.DF != 2 {
