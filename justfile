@@ -41,6 +41,11 @@ bench: setup
     go test -run '^$' -bench . -benchtime 1x -timeout 30m ./train/ | grep -E '^Benchmark|^memory'
     go test -run '^$' -bench . ./results/ ./tasks/ | grep -E '^Benchmark'
 
+# Host sharing: the demo grid as one process, as two processes on one
+# database, and beside a CPU hog; prints wall times (a few minutes).
+bench-threads: setup
+    go test -run '^$' -bench 'SharedHost' -benchtime 1x -timeout 30m ./cmd/harness/ | grep -E '^shared-host'
+
 # Format the Go sources.
 fmt:
     gofmt -w $(git ls-files '*.go')
