@@ -8,13 +8,12 @@ import (
 	"testing"
 )
 
-// arcAGI1 returns the real ARC-AGI-1 data folder (the repository's sibling
-// shared/ folder) or skips the test when it is absent.
+// arcAGI1 returns the real ARC-AGI-1 data the repository ships (data/).
 func arcAGI1(tb testing.TB) string {
 	tb.Helper()
-	dir := filepath.Join("..", "..", "shared", "data", "arc-agi-1")
+	dir := filepath.Join("..", "data", "arc-agi-1")
 	if _, err := os.Stat(filepath.Join(dir, "training")); err != nil {
-		tb.Skipf("ARC-AGI-1 data not found at %s (the sibling shared/ folder): %v", dir, err)
+		tb.Fatalf("ARC-AGI-1 data missing from the repository's data/: %v", err)
 	}
 	return dir
 }

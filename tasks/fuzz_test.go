@@ -30,7 +30,7 @@ func FuzzParseTask(f *testing.F) {
 	f.Add([]byte(`{"train": null, "test": [{"input": [[]]}]}`))
 	f.Add([]byte(`[1, 2, 3]`))
 	f.Add([]byte(`{"train": [{"input": [[1e400]], "output": [[1]]}]`))
-	if paths, _ := filepath.Glob(filepath.Join("..", "..", "shared", "data", "arc-agi-1", "training", "0*.json")); len(paths) > 0 {
+	if paths, _ := filepath.Glob(filepath.Join("..", "data", "arc-agi-1", "training", "0*.json")); len(paths) > 0 {
 		for _, p := range paths[:min(3, len(paths))] {
 			if data, err := os.ReadFile(p); err == nil {
 				f.Add(data)

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,13 +61,9 @@ func standIn(cfg experiments.TaskConfig) experiments.TaskConfig {
 		c.Name, c.Size, c.Train, c.Test = "sudoku", 9, 4, 2
 	case "maze":
 		c.Name, c.Size, c.MinPath, c.Train, c.Test = "maze", 30, 60, 4, 2
-	case "arc":
-		if _, err := os.Stat("../../shared/data/arc-agi-1"); err == nil {
-			c.Name, c.Source, c.Subsets, c.Augment = "arc", "../../shared/data/arc-agi-1", []string{"training", "evaluation"}, 2
-			c.Train, c.Test = 3, 2
-		} else {
-			c.Name, c.Size, c.Train, c.Test, c.Augment = "arc-lite", 12, 4, 2, 2
-		}
+	case "arc": // the real ARC-AGI-1 tasks the repository ships
+		c.Name, c.Source, c.Subsets, c.Augment = "arc", "../data/arc-agi-1", []string{"training", "evaluation"}, 2
+		c.Train, c.Test = 3, 2
 	}
 	return c
 }
