@@ -35,11 +35,13 @@ test-slurm: setup
 demo: build
     ./setup/demo.sh
 
-# Benchmarks: op overhead, throughput per core, memory, ingest, generation.
+# Benchmarks: op overhead, throughput per core, memory, ingest, generation,
+# harness serve at 1,000 runs × 10,000 points.
 bench: setup
     go test -run '^$' -bench 'OpOverhead' -benchtime 20000x ./models/ | grep -E '^Benchmark'
     go test -run '^$' -bench . -benchtime 1x -timeout 30m ./train/ | grep -E '^Benchmark|^memory'
     go test -run '^$' -bench . ./results/ ./tasks/ | grep -E '^Benchmark'
+    go test -run '^$' -bench ServeAtScale -benchtime 10x -timeout 30m ./web/ | grep -E '^Benchmark|rebuilt|fixture'
 
 # Format the Go sources.
 fmt:

@@ -171,9 +171,9 @@ func (s *Server) runRows(ctx context.Context, runs []results.Run) ([]runJSON, []
 	union := map[string]bool{}
 	for i, r := range runs {
 		ids[i] = r.ID
-		f, err := results.FlatConfig(r.Config)
+		f, err := s.flatConfig(r)
 		if err != nil {
-			return nil, nil, fmt.Errorf("run %s: %w", r.ID, err)
+			return nil, nil, err
 		}
 		flat[i] = f
 		for k := range f {
@@ -194,6 +194,20 @@ func (s *Server) runRows(ctx context.Context, runs []results.Run) ([]runJSON, []
 		rows[i] = newRunJSON(r, flat[i], keys, last[r.ID], final[r.ID])
 	}
 	return rows, keys, nil
+}
+
+// flatConfig returns the run's config flattened, decoding it only the
+// first time.
+func (s *Server) flatConfig(r results.Run) (map[string]string, error) {
+	if f, ok := s.configs.Load(r.ID); ok {
+		return f.(map[string]string), nil
+	}
+	f, err := results.FlatConfig(r.Config)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", r.ID, err)
+	}
+	s.configs.Store(r.ID, f)
+	return f, nil
 }
 
 func newRunJSON(r results.Run, flat map[string]string, keys []string, last []results.Metric, final []results.Eval) runJSON {

@@ -81,7 +81,8 @@ type figureJSON struct {
 	Title   string   `json:"title"`
 	Caption string   `json:"caption"`
 	Notes   []string `json:"notes"`
-	URL     string   `json:"url"`
+	// URL is "" for a figure that could not be drawn from the data yet.
+	URL string `json:"url"`
 }
 
 // apiReport answers a grid's claims and figures. As for the grids list,
@@ -114,9 +115,12 @@ func (s *Server) apiReport(w http.ResponseWriter, r *http.Request) {
 			out.Verdicts = append(out.Verdicts, newVerdictJSON(v))
 		}
 		for _, f := range rep.Figures {
-			q := url.Values{"grid": {grid}, "name": {f.Name}, "v": {strconv.Itoa(snap.gen)}}
-			out.Figures = append(out.Figures, figureJSON{Name: f.Name, Title: f.Title, Caption: f.Caption,
-				Notes: f.Notes, URL: "/api/figure?" + q.Encode()})
+			fj := figureJSON{Name: f.Name, Title: f.Title, Caption: f.Caption, Notes: f.Notes}
+			if snap.svg[f.Name] != nil {
+				q := url.Values{"grid": {grid}, "name": {f.Name}, "v": {strconv.Itoa(snap.gen)}}
+				fj.URL = "/api/figure?" + q.Encode()
+			}
+			out.Figures = append(out.Figures, fj)
 		}
 	}
 	s.writeJSON(w, out)

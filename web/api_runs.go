@@ -143,6 +143,22 @@ func (s *Server) findRuns(ctx context.Context, ids []string) (runs []results.Run
 	return runs, missing, nil
 }
 
+// conditionalRuns resolves the request's runs (run=…, repeatable) and
+// answers 304 when the client already has them as they are; extra are the
+// request's other parameters, part of the ETag. ok is false when the
+// request has been answered.
+func (s *Server) conditionalRuns(w http.ResponseWriter, r *http.Request, extra ...string) (runs []results.Run, missing []string, ok bool) {
+	runs, missing, err := s.findRuns(r.Context(), r.URL.Query()["run"])
+	if err != nil {
+		s.fail(w, err)
+		return nil, nil, false
+	}
+	if notModified(w, r, runsStamp(runs, append(extra, missing...)...)) {
+		return nil, nil, false
+	}
+	return runs, missing, true
+}
+
 // runsStamp fingerprints a set of runs and the request's own parameters.
 func runsStamp(runs []results.Run, extra ...string) string {
 	parts := append([]string{}, extra...)
@@ -168,14 +184,13 @@ type comparedRun struct {
 	Grids []string `json:"grids"`
 }
 
+// apiRuns answers several runs side by side (run=…, repeatable): their
+// configs on the union of their keys, which keys differ, and what each
+// recorded last.
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	runs, missing, err := s.findRuns(ctx, r.URL.Query()["run"])
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	if notModified(w, r, runsStamp(runs, missing...)) {
+	runs, missing, ok := s.conditionalRuns(w, r)
+	if !ok {
 		return
 	}
 	rows, keys, err := s.runRows(ctx, runs)
@@ -222,22 +237,19 @@ func (s *Server) apiCurves(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	metrics := q["metric"]
 	points, err := pointsParam(q.Get("points"))
-	if err == nil && len(metrics) == 0 {
+	switch n := len(q["run"]) * len(metrics); {
+	case err != nil:
+	case len(metrics) == 0:
 		err = badRequest("missing parameter \"metric\"")
+	case n > maxSeries:
+		err = badRequest(fmt.Sprintf("%d curves asked for; at most %d at once", n, maxSeries))
 	}
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	runs, missing, err := s.findRuns(ctx, q["run"])
-	if err == nil && len(runs)*len(metrics) > maxSeries {
-		err = badRequest(fmt.Sprintf("%d curves asked for; at most %d at once", len(runs)*len(metrics), maxSeries))
-	}
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	if notModified(w, r, runsStamp(runs, append([]string{strconv.Itoa(points)}, append(metrics, missing...)...)...)) {
+	runs, _, ok := s.conditionalRuns(w, r, append([]string{strconv.Itoa(points)}, metrics...)...)
+	if !ok {
 		return
 	}
 	out := []series{}
@@ -281,12 +293,8 @@ type runEvals struct {
 // inference-loop curves at every evaluated step.
 func (s *Server) apiEvals(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	runs, missing, err := s.findRuns(ctx, r.URL.Query()["run"])
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	if notModified(w, r, runsStamp(runs, missing...)) {
+	runs, _, ok := s.conditionalRuns(w, r)
+	if !ok {
 		return
 	}
 	out := []runEvals{}

@@ -78,7 +78,7 @@ func saveShot(t *testing.T, ctx context.Context, b *chromium.Browser, name strin
 	}
 	png, err := b.Screenshot(ctx)
 	if err == nil {
-		err = os.WriteFile(filepath.Join(*shots, "serve-"+name+".png"), png, 0o644)
+		err = os.WriteFile(filepath.Join(*shots, "webtest-"+name+".png"), png, 0o644)
 	}
 	if err != nil {
 		t.Fatal(err)

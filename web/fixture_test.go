@@ -3,11 +3,9 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,38 +16,11 @@ import (
 	"outerloop/results"
 )
 
-// testGrid is 2 training-loop settings × 3 seeds of the test trainer's
-// problem, with a claim the trainer's accuracy curve reproduces once the
-// runs are done.
-const testGrid = `
-name = "web"
-title = "Web UI test grid"
-description = "Two loop settings × three seeds."
-seeds = [1, 2, 3]
-[task]
-name = "sudoku"
-size = 4
-[train]
-steps = %d
-log_every = 1
-checkpoint_every = 10
-[eval]
-loops = 4
-[sweep]
-"train.loops" = [1, 2]
-[[expect]]
-metric = "exact_accuracy"
-increases_with = "eval.loops"
-description = "Accuracy rises with inference loops."
-`
-
-// mustGrid writes the test grid into dir and loads it.
+// mustGrid writes the test grid "web" (harnesstest.WriteClaimGrid) into
+// dir and loads it.
 func mustGrid(tb testing.TB, dir string, steps int) (*experiments.Grid, []experiments.RunSpec) {
 	tb.Helper()
-	path := filepath.Join(dir, "grid.toml")
-	if err := os.WriteFile(path, []byte(fmt.Sprintf(testGrid, steps)), 0o644); err != nil {
-		tb.Fatal(err)
-	}
+	path := harnesstest.WriteClaimGrid(tb, dir, "web", "Web UI test grid", steps)
 	g, err := experiments.Load(path, nil)
 	if err != nil {
 		tb.Fatal(err)

@@ -141,11 +141,11 @@ func TestBrowserHostile(t *testing.T) {
 	b := chromium.MustStart(t, ctx)
 	db, failed := mustHostileDB(t)
 	ts, _ := mustServe(t, db)
-	pages := []struct{ path, shows string }{
-		{"/", hostileGrid},
-		{"/grid?name=" + url.QueryEscape(hostileGrid), hostileKey},
-		{"/run?id=" + failed, hostileError[:60]},
-		{"/compare?run=" + failed + "&run=" + strings.Repeat("b", 64), hostileValue[:20]},
+	pages := []struct{ name, path, shows string }{
+		{"grids", "/", hostileGrid},
+		{"grid", "/grid?name=" + url.QueryEscape(hostileGrid), hostileKey},
+		{"run", "/run?id=" + failed, hostileError[:60]},
+		{"compare", "/compare?run=" + failed + "&run=" + strings.Repeat("b", 64), hostileValue[:20]},
 	}
 	for _, p := range pages {
 		if _, err := b.Load(ctx, ts.URL+p.path); err != nil {
@@ -178,5 +178,6 @@ func TestBrowserHostile(t *testing.T) {
 		if errs := b.ConsoleErrors(); len(errs) != 0 {
 			t.Fatalf("page %s logged console errors: %q", p.path, errs)
 		}
+		saveShot(t, ctx, b, "hostile-"+p.name)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"sync"
@@ -43,10 +44,25 @@ func TestPollingDoesNotBlockTheWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths := []string{"/api/grids", "/api/grid?name=web", "/api/report?grid=web", "/api/run?id=" + runs[1].ID,
-		"/api/curves?metric=loss&run=" + runs[1].ID + "&run=" + runs[0].ID, "/api/evals?run=" + runs[0].ID}
-	stop := make(chan struct{})
-	var polls atomic.Int64
+	stop, polls := poll(ts, []string{"/api/grids", "/api/grid?name=web", "/api/report?grid=web", "/api/run?id=" + runs[1].ID,
+		"/api/curves?metric=loss&run=" + runs[1].ID + "&run=" + runs[0].ID, "/api/evals?run=" + runs[0].ID})
+	took := timeWrites(t, lease, 40)
+	stop()
+	t.Logf("%d polls during 40 writes of 1000 rows: write median %s, max %s", polls.Load(), took[len(took)/2], took[len(took)-1])
+	if polls.Load() < 40 || took[len(took)-1] > time.Second {
+		t.Fatalf("%d polls; slowest write %s; want the writer never held up by readers", polls.Load(), took[len(took)-1])
+	}
+	mustHoldControl(t, db)
+	if busy, wal := checkpoint(t, db); busy != 0 || wal != 0 {
+		t.Fatalf("checkpoint: busy=%d, WAL %d bytes; want the WAL emptied: no reader left a transaction open", busy, wal)
+	}
+}
+
+// poll requests the paths in turn from four clients, as fast as they can,
+// until stop is called; polls counts the answers.
+func poll(ts *httptest.Server, paths []string) (stop func(), polls *atomic.Int64) {
+	done := make(chan struct{})
+	polls = &atomic.Int64{}
 	var wg sync.WaitGroup
 	for c := range 4 {
 		wg.Add(1)
@@ -54,40 +70,45 @@ func TestPollingDoesNotBlockTheWriter(t *testing.T) {
 			defer wg.Done()
 			for i := c; ; i++ {
 				select {
-				case <-stop:
+				case <-done:
 					return
 				default:
 				}
-				res, err := http.Get(ts.URL + paths[i%len(paths)])
-				if err == nil {
+				if res, err := http.Get(ts.URL + paths[i%len(paths)]); err == nil {
 					res.Body.Close()
 					polls.Add(1)
 				}
 			}
 		}()
 	}
+	return func() { close(done); wg.Wait() }, polls
+}
+
+// timeWrites writes n batches of 1000 metric rows, as a run's recorder
+// does, and returns how long each took, sorted.
+func timeWrites(t *testing.T, lease *results.Lease, n int) []time.Duration {
+	t.Helper()
 	var took []time.Duration
-	for batch := range 40 {
+	for batch := range n {
 		b := results.Batch{Checkpoint: results.NoCheckpoint}
 		for i := range 1000 {
 			b.Metrics = append(b.Metrics, results.Metric{Step: 100 + batch*1000 + i, Name: "loss", Value: 0.1})
 		}
 		start := time.Now()
-		if err := lease.Write(ctx, b); err != nil {
+		if err := lease.Write(context.Background(), b); err != nil {
 			t.Fatal(err)
 		}
 		took = append(took, time.Since(start))
 		time.Sleep(20 * time.Millisecond)
 	}
-	close(stop)
-	wg.Wait()
 	slices.Sort(took)
-	t.Logf("%d polls during 40 writes of 1000 rows: write median %s, max %s", polls.Load(), took[len(took)/2], took[len(took)-1])
-	if polls.Load() < 40 || took[len(took)-1] > time.Second {
-		t.Fatalf("%d polls; slowest write %s; want the writer never held up by readers", polls.Load(), took[len(took)-1])
-	}
-	// The control: a reader that keeps a transaction open makes the
-	// checkpoint busy, so the check below would see a server that did.
+	return took
+}
+
+// mustHoldControl shows the check can fail: a reader that keeps a
+// transaction open makes the checkpoint busy.
+func mustHoldControl(t *testing.T, db string) {
+	t.Helper()
 	held, err := sql.Open("sqlite3", "file:"+db+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
@@ -97,16 +118,13 @@ func TestPollingDoesNotBlockTheWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback()
 	var n int
 	if err := tx.QueryRow(`SELECT count(*) FROM metrics`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	if busy, _ := checkpoint(t, db); busy != 1 {
 		t.Fatalf("checkpoint with a read transaction open: busy=%d, want 1", busy)
-	}
-	tx.Rollback()
-	if busy, wal := checkpoint(t, db); busy != 0 || wal != 0 {
-		t.Fatalf("checkpoint: busy=%d, WAL %d bytes; want the WAL emptied: no reader left a transaction open", busy, wal)
 	}
 }
 

@@ -27,9 +27,12 @@ const (
 // minRebuildGap and rebuildFactor pace rebuilds of a grid that keeps
 // changing: at least this long apart, and at least this many times the
 // last build's duration, so a large grid costs at most a quarter of a core.
+// A build that failed (a grid file moved away, say) is retried after
+// errorRetry even if the grid did not change, in case its cause is gone.
 const (
 	minRebuildGap = time.Second
 	rebuildFactor = 4
+	errorRetry    = 30 * time.Second
 )
 
 // curvePoints is how many points per training curve the report's figures
@@ -58,7 +61,7 @@ type reportEntry struct {
 	took     time.Duration
 	started  time.Time
 	building bool
-	svg      map[string][]byte // figures rendered so far, by name
+	svg      map[string][]byte // rep's figures, by name
 }
 
 func newReportCache(ctx context.Context, store *results.Store, logf func(string, ...any)) *reportCache {
@@ -69,6 +72,7 @@ func newReportCache(ctx context.Context, store *results.Store, logf func(string,
 type snapshot struct {
 	state string
 	rep   *reports.Report
+	svg   map[string][]byte
 	err   error
 	gen   int
 	took  time.Duration
@@ -89,12 +93,13 @@ func (c *reportCache) get(ctx context.Context, grid string) (snapshot, error) {
 		c.entries[grid] = e
 	}
 	gap := max(minRebuildGap, rebuildFactor*e.took)
-	if e.stamp != stamp && !e.building && time.Since(e.started) >= gap {
+	due := e.stamp != stamp || (e.err != nil && time.Since(e.started) >= errorRetry)
+	if due && !e.building && time.Since(e.started) >= gap && c.ctx.Err() == nil {
 		e.building, e.started = true, time.Now()
 		c.wg.Add(1)
 		go c.build(grid, stamp)
 	}
-	snap := snapshot{rep: e.rep, err: e.err, gen: e.gen, took: e.took}
+	snap := snapshot{rep: e.rep, svg: e.svg, err: e.err, gen: e.gen, took: e.took}
 	switch {
 	case e.rep == nil && e.err == nil:
 		snap.state = stateBuilding
@@ -122,68 +127,75 @@ func (c *reportCache) build(grid, stamp string) {
 	case c.slot <- struct{}{}:
 		defer func() { <-c.slot }()
 	case <-c.ctx.Done():
-		c.finish(grid, stamp, nil, c.ctx.Err(), 0)
+		c.finish(grid, stamp, nil, nil, c.ctx.Err(), 0)
 		return
 	}
 	start := time.Now()
-	rep, err := c.load(grid)
+	rep, svg, err := c.load(grid)
 	if err != nil && c.ctx.Err() == nil {
 		c.logf("report for grid %s: %v", grid, err)
 	}
-	c.finish(grid, stamp, rep, err, time.Since(start))
+	c.finish(grid, stamp, rep, svg, err, time.Since(start))
 }
 
-func (c *reportCache) load(grid string) (*reports.Report, error) {
+// load builds the grid's report and renders its figures, here rather
+// than per request: drawing a gonum plot changes it, so one figure must
+// not be drawn by two requests at once.
+func (c *reportCache) load(grid string) (*reports.Report, map[string][]byte, error) {
 	data, err := reports.Load(c.ctx, c.store, grid)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	thinCurves(&data, curvePoints)
-	return reports.Build(data)
+	rep, err := reports.Build(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	svg := map[string][]byte{}
+	for _, f := range rep.Figures {
+		b, err := drawFigure(f)
+		if err != nil {
+			c.logf("report for grid %s: %v", grid, err)
+			continue
+		}
+		svg[f.Name] = b
+	}
+	return rep, svg, nil
 }
 
-func (c *reportCache) finish(grid, stamp string, rep *reports.Report, err error, took time.Duration) {
+// drawFigure renders a figure as SVG. gonum panics on a log axis with no
+// positive value to show, which a grid with no finished run can give; that
+// loses the figure (the page says so), not the verdicts or the server.
+func drawFigure(f reports.Figure) (svg []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			svg, err = nil, fmt.Errorf("draw figure %s: panic: %v", f.Name, p)
+		}
+	}()
+	return f.SVG()
+}
+
+func (c *reportCache) finish(grid, stamp string, rep *reports.Report, svg map[string][]byte, err error, took time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	e := c.entries[grid]
 	e.building, e.took, e.stamp, e.gen = false, took, stamp, c.gen
-	e.svg = map[string][]byte{}
 	e.err = err
-	if rep != nil || err == nil {
-		e.rep = rep
+	if err == nil {
+		e.rep, e.svg = rep, svg
 	}
 }
 
-// figure renders (once per build) one of the grid's figures as SVG.
+// figure returns one of the grid's figures as SVG.
 func (c *reportCache) figure(grid, name string) ([]byte, error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e := c.entries[grid]
-	if e == nil || e.rep == nil {
-		c.mu.Unlock()
-		return nil, fmt.Errorf("figure %s of grid %s: %w", name, grid, errNoGrid)
+	if e == nil || e.svg[name] == nil {
+		return nil, fmt.Errorf("figure %s of grid %s: %w", name, grid, results.ErrNotFound)
 	}
-	rep, cached := e.rep, e.svg[name]
-	c.mu.Unlock()
-	if cached != nil {
-		return cached, nil
-	}
-	for _, f := range rep.Figures {
-		if f.Name != name {
-			continue
-		}
-		svg, err := f.SVG()
-		if err != nil {
-			return nil, err
-		}
-		c.mu.Lock()
-		if e.rep == rep {
-			e.svg[name] = svg
-		}
-		c.mu.Unlock()
-		return svg, nil
-	}
-	return nil, fmt.Errorf("figure %s of grid %s: %w", name, grid, results.ErrNotFound)
+	return e.svg[name], nil
 }
 
 // thinCurves keeps about n points of each training curve, choosing them by

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 
 	"outerloop/results"
 )
@@ -34,6 +35,10 @@ type Server struct {
 	reports *reportCache
 	mux     *http.ServeMux
 	stop    context.CancelFunc
+	// configs caches flattened configs by run id: a run's id is the hash
+	// of its config, so an entry is never stale, and decoding a thousand
+	// configs is most of the cost of a grid page.
+	configs sync.Map
 }
 
 // contentPolicy allows the server's own scripts, styles and fonts and
@@ -139,11 +144,14 @@ func (s *Server) writeJSON(w http.ResponseWriter, v any) {
 }
 
 // fail answers an error as JSON: 404 for what is not in the database, 400
-// for a bad request, 500 (logged) for anything else.
+// for a bad request, 500 (logged) for anything else, and nothing to a
+// client that has gone.
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	code := http.StatusInternalServerError
 	var bad badRequest
 	switch {
+	case errors.Is(err, context.Canceled):
+		return // the client went away (a page navigated on); nobody reads the answer
 	case errors.Is(err, results.ErrNotFound), errors.Is(err, errNoGrid):
 		code = http.StatusNotFound
 	case errors.Is(err, results.ErrAmbiguous), errors.As(err, &bad):

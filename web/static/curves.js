@@ -36,7 +36,7 @@
     this.metrics = [];
     this.metric = opts.metric || "";
     this.prefer = opts.prefer || ["loss"];
-    this.pick = select([], "", function (v) { self.metric = v; self.refresh(); });
+    this.pick = select([], "", function (v) { self.metric = v; self.picked = true; self.refresh(); });
     var smooth = OL.el("input", {type: "range", min: 0, max: 0.99, step: 0.01, value: 0, class: "smoothing"});
     var shown = OL.el("span", {class: "mono"}, "0.00");
     smooth.addEventListener("input", function () {
@@ -51,9 +51,11 @@
     this.chart = new OL.Chart(container, {xLabel: "step", height: opts.height || 280});
   }
 
+  // setMetrics offers names; until the user picks one, the preferred
+  // metric is shown as soon as a run has logged it.
   CurvePanel.prototype.setMetrics = function (names) {
     this.metrics = names;
-    if (names.indexOf(this.metric) < 0) {
+    if (!this.picked || names.indexOf(this.metric) < 0) {
       this.metric = this.prefer.filter(function (p) { return names.indexOf(p) >= 0; })[0] || names[0] || "";
     }
     fill(this.pick, names, this.metric);
@@ -101,13 +103,13 @@
     this.runs = [];
     this.metric = "";
     this.evals = null;
-    this.pick = select([], "", function (v) { self.metric = v; self.draw(); });
+    this.pick = select([], "", function (v) { self.metric = v; self.picked = true; self.draw(); });
     container.appendChild(OL.el("div", {class: "controls"}, label("metric", this.pick)));
     this.chart = new OL.Chart(container, {xLabel: "inference loops", markers: true, integerX: true, height: opts.height || 240, alwaysLegend: this.bySteps});
   }
 
   LoopPanel.prototype.setMetrics = function (names) {
-    if (names.indexOf(this.metric) < 0) this.metric = names.indexOf("exact_accuracy") >= 0 ? "exact_accuracy" : names[0] || "";
+    if (!this.picked || names.indexOf(this.metric) < 0) this.metric = names.indexOf("exact_accuracy") >= 0 ? "exact_accuracy" : names[0] || "";
     fill(this.pick, names, this.metric);
   };
 

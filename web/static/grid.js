@@ -85,8 +85,9 @@
   }
 
   // figures shows the report's figures, fetching each SVG again only when
-  // the report was rebuilt. gonum escapes the text it writes, and neither
-  // scripts nor event handlers in parsed SVG can run under the page's CSP.
+  // the report was rebuilt; captions and notes follow every rebuild. gonum
+  // escapes the text it writes, and neither scripts nor event handlers in
+  // parsed SVG can run under the page's CSP.
   function figures(rep) {
     var box = page.figures, names = rep.figures.map(function (f) { return f.name; });
     if (names.join() !== page.figureNames) {
@@ -95,22 +96,31 @@
       page.figs = {};
       if (!names.length) box.appendChild(OL.el("p", {class: "meta"}, rep.state === "building" ? "drawing…" : "No figures yet."));
       rep.figures.forEach(function (f) {
-        var holder = OL.el("div", {class: "svg"});
-        page.figs[f.name] = {holder: holder, url: ""};
-        box.appendChild(OL.el("figure", {"data-figure": f.name, title: f.title}, holder,
-          OL.el("figcaption", null, f.caption), f.notes && f.notes.length ? OL.el("ul", {class: "notes"}, f.notes.map(function (n) { return OL.el("li", null, n); })) : ""));
+        var slot = {holder: OL.el("div", {class: "svg"}), caption: OL.el("figcaption"), notes: OL.el("ul", {class: "notes"}), url: null};
+        page.figs[f.name] = slot;
+        box.appendChild(OL.el("figure", {"data-figure": f.name, title: f.title}, slot.holder, slot.caption, slot.notes));
       });
     }
     rep.figures.forEach(function (f) {
       var slot = page.figs[f.name];
-      if (slot.url === f.url) return;
-      slot.url = f.url;
-      fetch(f.url).then(function (res) { return res.text(); }).then(function (text) {
-        var root = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
-        if (root.nodeName !== "svg") throw new Error("not an SVG");
-        OL.clear(slot.holder).appendChild(document.importNode(root, true));
-      }).catch(function (err) { OL.clear(slot.holder).appendChild(OL.el("p", {class: "err"}, "figure not available: " + err.message)); });
+      slot.caption.textContent = f.caption;
+      OL.clear(slot.notes);
+      (f.notes || []).forEach(function (n) { slot.notes.appendChild(OL.el("li", null, n)); });
+      if (slot.url !== f.url) drawFigure(slot, f.url);
     });
+  }
+
+  function drawFigure(slot, url) {
+    slot.url = url;
+    if (!url) {
+      OL.clear(slot.holder).appendChild(OL.el("p", {class: "meta"}, "Not drawn: nothing to plot yet."));
+      return;
+    }
+    fetch(url).then(function (res) { return res.text(); }).then(function (text) {
+      var root = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
+      if (root.nodeName !== "svg") throw new Error("not an SVG");
+      OL.clear(slot.holder).appendChild(document.importNode(root, true));
+    }).catch(function (err) { OL.clear(slot.holder).appendChild(OL.el("p", {class: "err"}, "figure not available: " + err.message)); });
   }
 
   function skeleton() {

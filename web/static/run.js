@@ -147,11 +147,11 @@
     main.appendChild(page.header);
     main.appendChild(page.overview);
     main.appendChild(OL.el("section", {id: "metrics"}, OL.el("h2", null, "Metrics"), controls(), page.multiples, page.metricTable));
-    var loops = OL.el("section", {id: "loops"}, OL.el("h2", null, "Inference-loop curve"),
-      OL.el("p", {class: "meta"}, "The evaluated metric after each inference loop, one line per evaluation."));
-    main.appendChild(loops);
+    page.loopsNote = OL.el("p", {class: "meta"});
+    page.loopsBody = OL.el("div");
+    main.appendChild(OL.el("section", {id: "loops"}, OL.el("h2", null, "Inference-loop curve"), page.loopsNote, page.loopsBody));
     main.appendChild(page.details);
-    page.loops = new OL.LoopPanel(loops, {bySteps: true});
+    page.loops = new OL.LoopPanel(page.loopsBody, {bySteps: true});
   }
 
   function step() {
@@ -165,6 +165,9 @@
         details(p);
         p.evals.forEach(function (e) { if (evalNames.indexOf(e.name) < 0) evalNames.push(e.name); });
         page.loops.setMetrics(evalNames.sort());
+        page.loopsBody.hidden = !evalNames.length;
+        page.loopsNote.textContent = evalNames.length ? "The evaluated metric after each inference loop, one line per evaluation." :
+          p.run.status === "running" || p.run.status === "pending" ? "Not evaluated yet." : "No evaluation was recorded: the run stopped before it.";
         page.loops.setRuns([{id: p.run.id, label: OL.shortID(p.run.id), color: OL.color(0)}]);
       }
       return Promise.all([refreshCurves(), page.loops.refresh()]);

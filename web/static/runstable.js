@@ -80,8 +80,14 @@
     return {"=": c === 0, "!=": c !== 0, ">": c > 0, "<": c < 0, ">=": c >= 0, "<=": c <= 0}[op];
   }
 
+  // ROWS is how many rows are drawn at first and added per scroll: a
+  // browser lays out a thousand-row table in seconds, a hundred rows at
+  // once in a blink, and only what is scrolled to needs to exist.
+  var ROWS = 100;
+
   function RunsTable(container, grid, onChange) {
     var self = this;
+    this.limit = ROWS;
     this.grid = grid;
     this.onChange = onChange;
     this.selected = {};
@@ -106,7 +112,14 @@
     });
     container.appendChild(OL.el("div", {class: "controls"}, this.filter, this.picker, running, none, this.compare, this.count, this.problems));
     this.table = OL.el("table", {class: "runs sortable", id: "runs-table"});
-    container.appendChild(OL.el("div", {class: "table-wrap"}, this.table));
+    var wrap = OL.el("div", {class: "table-wrap"}, this.table);
+    wrap.addEventListener("scroll", function () {
+      if (self.visible && self.limit < self.visible.length && wrap.scrollTop + wrap.clientHeight > wrap.scrollHeight - 300) {
+        self.limit += ROWS;
+        self.render();
+      }
+    });
+    container.appendChild(wrap);
   }
 
   RunsTable.prototype.update = function (data) {
@@ -182,11 +195,16 @@
       self.render();
     });
     var head = OL.el("tr", null, OL.el("th", null, all), shown.map(function (c) { return self.header(c); }));
-    var body = OL.el("tbody", null, rows.map(function (r) { return self.row(r, shown); }));
+    var body = OL.el("tbody", null, rows.slice(0, this.limit).map(function (r) { return self.row(r, shown); }));
+    if (rows.length > this.limit) {
+      body.appendChild(OL.el("tr", {class: "more"}, OL.el("td", {colspan: shown.length + 1},
+        (rows.length - this.limit) + " more: scroll down to draw them")));
+    }
     OL.clear(this.table).appendChild(OL.el("thead", null, head));
     this.table.appendChild(body);
     var n = this.selection().length;
     this.count.textContent = rows.length + " of " + this.data.runs.length + " runs" + (n ? " · " + n + " selected" : "");
+    this.count.setAttribute("data-shown", String(rows.length));
     this.compare.disabled = n === 0;
     this.onChange();
   };
