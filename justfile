@@ -41,7 +41,7 @@ bench: setup
     go test -run '^$' -bench 'OpOverhead' -benchtime 20000x ./models/ | grep -E '^Benchmark'
     go test -run '^$' -bench . -benchtime 1x -timeout 30m ./train/ | grep -E '^Benchmark|^memory'
     go test -run '^$' -bench . ./results/ ./tasks/ | grep -E '^Benchmark'
-    go test -run '^$' -bench ServeAtScale -benchtime 10x -timeout 30m ./web/ | grep -E '^Benchmark|rebuilt|fixture'
+    go test -run '^$' -bench ServeAtScale -benchtime 10x -timeout 30m -v ./web/ | grep -E '^Benchmark.*op|rebuilt|fixture'
 
 # Format the Go sources.
 fmt:

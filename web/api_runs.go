@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"outerloop/results"
 )
@@ -223,6 +224,10 @@ type series struct {
 	Points []Point `json:"points"`
 }
 
+// readers is how many curves one request reads at once, as many as a
+// read-only store has connections.
+const readers = 4
+
 // Curve sizes: the default suits a chart a thousand pixels wide.
 const (
 	defaultPoints = 1000
@@ -233,7 +238,6 @@ const (
 // apiCurves answers metric curves (run=…&metric=…, each repeatable) for
 // every pair of run and metric, each downsampled to points=N.
 func (s *Server) apiCurves(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	q := r.URL.Query()
 	metrics := q["metric"]
 	points, err := pointsParam(q.Get("points"))
@@ -252,23 +256,39 @@ func (s *Server) apiCurves(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := []series{}
-	for _, run := range runs {
-		for _, m := range metrics {
-			rows, err := s.store.MetricSeries(ctx, run.ID, m)
-			if err != nil {
-				s.fail(w, err)
-				return
-			}
-			pts := make([]Point, len(rows))
-			for i, row := range rows {
-				pts[i] = Point{X: float64(row.Step), Y: row.Value}
-			}
-			out = append(out, series{Run: run.ID, Metric: m, Status: string(run.Status), Total: len(pts),
-				Points: Downsample(pts, points)})
-		}
+	out, err := s.curves(r.Context(), runs, metrics, points)
+	if err != nil {
+		s.fail(w, err)
+		return
 	}
 	s.writeJSON(w, out)
+}
+
+// curves reads and downsamples every pair of run and metric, a few at a
+// time: each is one index range read, and overlaying many runs should
+// cost about as long as the slowest few, not all of them in turn.
+func (s *Server) curves(ctx context.Context, runs []results.Run, metrics []string, points int) ([]series, error) {
+	out := make([]series, len(runs)*len(metrics))
+	errs := make([]error, len(out))
+	slots := make(chan struct{}, readers)
+	var wg sync.WaitGroup
+	for i := range out {
+		run, m := runs[i/len(metrics)], metrics[i%len(metrics)]
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			rows, err := s.store.MetricSeries(ctx, run.ID, m)
+			pts := make([]Point, len(rows))
+			for j, row := range rows {
+				pts[j] = Point{X: float64(row.Step), Y: row.Value}
+			}
+			out[i], errs[i] = series{Run: run.ID, Metric: m, Status: string(run.Status), Total: len(pts),
+				Points: Downsample(pts, points)}, err
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func pointsParam(v string) (int, error) {
