@@ -35,11 +35,13 @@ test-slurm: setup
 demo: build
     ./setup/demo.sh
 
-# Benchmarks: op overhead, throughput per core, memory, ingest, generation.
+# Benchmarks: op overhead, throughput per core, memory, ingest, generation,
+# harness serve at 1,000 runs × 10,000 points.
 bench: setup
     go test -run '^$' -bench 'OpOverhead' -benchtime 20000x ./models/ | grep -E '^Benchmark'
     go test -run '^$' -bench . -benchtime 1x -timeout 30m ./train/ | grep -E '^Benchmark|^memory'
     go test -run '^$' -bench . ./results/ ./tasks/ | grep -E '^Benchmark'
+    go test -run '^$' -bench ServeAtScale -benchtime 10x -timeout 30m -v ./web/ | grep -E '^Benchmark.*op|rebuilt|fixture'
 
 # Host sharing: the demo grid as one process, as two processes on one
 # database, and beside a CPU hog; prints wall times (a few minutes).

@@ -7,11 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"outerloop/mlflow"
 	"outerloop/results"
 )
 
-// ExportCommand writes the results as CSV or JSON Lines files.
+// ExportCommand writes the results as CSV or JSON Lines files, or as an
+// MLflow tracking database.
 type ExportCommand struct {
 	stdout, stderr io.Writer
 
@@ -25,8 +28,9 @@ func (c *ExportCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("export")
 	fs.StringVar(&c.db, "db", defaultDB, "results database")
 	fs.StringVar(&c.grid, "grid", "", "export only this grid's runs (default: every run)")
-	fs.StringVar(&c.format, "format", "csv", "csv or jsonl")
-	fs.StringVar(&c.out, "o", ".", "folder to write runs, metrics and evals files into (created if missing)")
+	fs.StringVar(&c.format, "format", "csv", "csv, jsonl or mlflow")
+	fs.StringVar(&c.out, "o", ".", "folder to write the files into (created if missing)")
+	fs.StringVar(&c.out, "out", ".", "the same as -o")
 	return fs
 }
 
@@ -44,10 +48,20 @@ Export writes three files into the -o folder:
 With --format jsonl the files are runs.jsonl (config kept nested),
 metrics.jsonl and evals.jsonl. NaN is written as NaN in CSV and null in JSON.
 
+With --format mlflow it writes mlflow.db, an MLflow `+mlflow.Version+` tracking database
+(MLflow 3 reads SQLite; its ./mlruns file store is deprecated): one
+experiment per grid; one run per grid run with its config keys as params,
+every metric point with its step, evaluations as eval/NAME/loops_L (by
+training step) and inference_loops/NAME (the last evaluation, by loop
+count), and tags status, seed, grid and commit. A newer MLflow asks for
+'mlflow db upgrade sqlite:///DIR/mlflow.db' once before reading it.
+
 Examples:
   harness export --grid outer-loop -o out/
   harness export --format jsonl -o out/
   python -c "import pandas as pd; print(pd.read_csv('out/runs.csv').groupby('config.train.loops').size())"
+  harness export --format mlflow --out out/mlflow
+  mlflow ui --backend-store-uri sqlite:///out/mlflow/mlflow.db
 `)
 }
 
@@ -60,15 +74,19 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	if len(pos) != 0 {
 		return badInputf("export: takes no arguments (use --grid and -o)")
 	}
+	mlflowFormat := strings.EqualFold(c.format, "mlflow")
 	format, err := results.ParseFormat(c.format)
-	if err != nil {
-		return badInput(err)
+	if err != nil && !mlflowFormat {
+		return badInputf("export: unknown format %q (want csv, jsonl or mlflow)", c.format)
 	}
 	store, err := openExistingStore(ctx, c.db, c.stderr)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if mlflowFormat {
+		return c.mlflow(ctx, store)
+	}
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -87,6 +105,17 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprintln(c.stdout, path)
 	}
+	return nil
+}
+
+// mlflow writes the MLflow tracking database and says how to open it.
+func (c *ExportCommand) mlflow(ctx context.Context, store *results.Store) error {
+	sum, err := mlflow.Export(ctx, store, c.out, c.grid)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s: %d experiments, %d runs, %d params, %d metric points\nmlflow ui --backend-store-uri %s\n",
+		sum.Path, sum.Experiments, sum.Runs, sum.Params, sum.Points, sum.TrackingURI)
 	return nil
 }
 
