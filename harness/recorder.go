@@ -19,7 +19,7 @@ import (
 // so a run spends well under 1% of its time on SQLite.
 const (
 	flushRows  = 1000
-	flushEvery = 2 * time.Second
+	flushEvery = time.Second
 )
 
 // recorder is the harness's Recorder: it batches a run's rows and writes

@@ -170,7 +170,9 @@ func (s *Scheduler) start(ctx context.Context, g *experiments.Grid, runs []exper
 		r.specs[spec.ID] = spec
 		r.labels[spec.ID] = Label(keys, rows[i])
 	}
-	grid := results.Grid{Name: g.Name, Title: g.Title, Description: g.Description, Path: g.Path}
+	// The absolute path lets a report or the web UI started from another
+	// folder find the grid file again.
+	grid := results.Grid{Name: g.Name, Title: g.Title, Description: g.Description, Path: AbsPath(g.Path)}
 	if err := sc.Store.Plan(ctx, grid, planned); err != nil {
 		return nil, err
 	}
@@ -312,4 +314,17 @@ func (r *gridRun) expireDead(ctx context.Context) (foreign, expired int, err err
 		}
 	}
 	return foreign, expired, nil
+}
+
+// AbsPath returns p made absolute ("" and unresolvable paths as they
+// are): what the database and run lists record, so that a process started
+// from another folder finds the files.
+func AbsPath(p string) string {
+	if p == "" {
+		return p
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
 }

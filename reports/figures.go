@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -192,7 +193,15 @@ func palette(i int) color.NRGBA {
 
 // padLog widens a log axis by a fifth on each side so nudged points and
 // error bars at the ends are not clipped.
-func padLog(a *plot.Axis) {
+// levels give the range when nothing is plotted yet (every run pending or
+// failed): a log axis over [0, 0] cannot be drawn.
+func padLog(a *plot.Axis, levels []float64) {
+	if (a.Min <= 0 || a.Max <= 0) && len(levels) > 0 {
+		a.Min, a.Max = slices.Min(levels), slices.Max(levels)
+	}
+	if a.Min <= 0 || a.Max <= 0 {
+		a.Min, a.Max = 1, 10
+	}
 	a.Min, a.Max = a.Min/1.2, a.Max*1.2
 }
 

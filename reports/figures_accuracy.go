@@ -107,7 +107,7 @@ func accuracyVsTrainLoops(d Data, metric string, at experiments.Claim) ([]Figure
 		return nil, err
 	}
 	includeZero(p)
-	padLog(&p.X)
+	padLog(&p.X, levels)
 	return []Figure{newFigure("accuracy-vs-train-loops", "Accuracy vs training loops",
 		fmt.Sprintf("%s at %s against training loops (log scale), mean and 95%% CI across seeds (%s), one line per %s. Lines are nudged sideways so their error bars do not overlap; † marks a line with runs missing (see notes).",
 			metric, at.AtText(), intervalText(metric), keysOrAll(lineKeys)),
@@ -142,7 +142,7 @@ func accuracyVsInferenceLoops(d Data, metric string) ([]Figure, error) {
 			return nil, err
 		}
 		includeZero(p)
-		padLog(&p.X)
+		padLog(&p.X, powersOfTwo(loops))
 		figs = append(figs, newFigure(name, title,
 			fmt.Sprintf("%s after each inference loop (log scale), mean and 95%% CI across seeds (%s), one line per %s: how much of the gain from training with more loops needs the loops at inference too. † marks a line with runs missing (see notes).",
 				metric, intervalText(metric), keysOrAll(lineKeys)),
@@ -259,7 +259,7 @@ func accuracyVsFLOPs(d Data, metric string, at experiments.Claim) ([]Figure, err
 		}
 	}
 	includeZero(p)
-	padLog(&p.X)
+	padLog(&p.X, nil)
 	return []Figure{newFigure("accuracy-vs-flops", "Accuracy vs training compute",
 		fmt.Sprintf("%s at %s against analytic training FLOPs (mean across seeds), mean and 95%% CI (%s), one line per %s; points on a line differ in %s. Lines at equal x compare loop counts at matched compute.",
 			metric, at.AtText(), intervalText(metric), keysOrAll(lineKeys), keysOrAll(pointKeys)),

@@ -124,6 +124,21 @@ func TestFiguresWithoutData(t *testing.T) {
 	}
 }
 
+// TestFiguresBeforeAnyRunFinished draws the figures of a grid whose runs
+// are all pending: the log axes have no data to span yet and must still
+// render (they panicked inside gonum/plot).
+func TestFiguresBeforeAnyRunFinished(t *testing.T) {
+	d := outerLoopFixture()
+	for i := range d.Runs {
+		d.Runs[i].Status, d.Runs[i].Evals, d.Runs[i].Curves = "pending", nil, nil
+	}
+	for _, f := range MustBuild(t, d).Figures {
+		if _, err := f.SVG(); err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+	}
+}
+
 func TestWriteFigures(t *testing.T) {
 	rep := MustBuild(t, outerLoopFixture())
 	dir := filepath.Join(t.TempDir(), "figures")

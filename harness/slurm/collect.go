@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"outerloop/experiments"
+	"outerloop/harness"
 	"outerloop/results"
 )
 
@@ -70,7 +71,7 @@ func findSubmissions(dir, db string) ([]*submission, error) {
 
 // sameDB reports whether two paths name one database file.
 func sameDB(a, b string) bool {
-	if absPath(a) == absPath(b) {
+	if harness.AbsPath(a) == harness.AbsPath(b) {
 		return true
 	}
 	sa, errA := os.Stat(a)

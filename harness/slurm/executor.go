@@ -71,7 +71,7 @@ func (e *Executor) submit(ctx context.Context, g *experiments.Grid, runs []exper
 	if _, err := exec.LookPath("sbatch"); err != nil {
 		return nil, fmt.Errorf("sbatch: %w", ErrNoSlurm)
 	}
-	for _, p := range []string{absPath(e.Dir), absPath(e.Options.WorkDir)} {
+	for _, p := range []string{harness.AbsPath(e.Dir), harness.AbsPath(e.Options.WorkDir)} {
 		if strings.ContainsAny(p, " \t\n") {
 			return nil, fmt.Errorf("folder %q: #SBATCH lines cannot quote whitespace in paths", p)
 		}
@@ -109,7 +109,7 @@ func (e *Executor) prepare(ctx context.Context, g *experiments.Grid, runs []expe
 	keys, rows := harness.VaryingTable(runs)
 	for i, spec := range runs {
 		sub.labels[spec.ID] = harness.Label(keys, rows[i])
-		sub.sourceDirs[spec.ID] = absPath(cmp.Or(g.SourceDir(spec), "."))
+		sub.sourceDirs[spec.ID] = harness.AbsPath(cmp.Or(g.SourceDir(spec), "."))
 	}
 	if sub.Collected, err = Collect(ctx, e.Store, e.Dir, nil); err != nil {
 		return sub, grid, err
@@ -139,7 +139,7 @@ func (e *Executor) pick(ctx context.Context, sub *Submission, grid results.Grid,
 	for _, r := range stored {
 		byID[r.ID] = r
 	}
-	list = &RunList{Grid: ListGrid(grid), DB: absPath(e.Store.Path()), RunsDir: absPath(e.RunsDir), CacheDir: absPath(e.CacheDir)}
+	list = &RunList{Grid: ListGrid(grid), DB: harness.AbsPath(e.Store.Path()), RunsDir: harness.AbsPath(e.RunsDir), CacheDir: harness.AbsPath(e.CacheDir)}
 	stale := time.Now().Add(-harness.DefaultLeaseTimeout)
 	for _, spec := range runs {
 		switch r := byID[spec.ID]; {
@@ -170,7 +170,7 @@ func (e *Executor) sbatch(ctx context.Context, sub *Submission, list *RunList, c
 		return err
 	}
 	o := e.Options
-	o.Harness, o.WorkDir = absPath(o.Harness), absPath(o.WorkDir)
+	o.Harness, o.WorkDir = harness.AbsPath(o.Harness), harness.AbsPath(o.WorkDir)
 	if o.CPUsPerTask <= 0 {
 		o.CPUsPerTask = DefaultCPUsPerTask
 	}
@@ -203,7 +203,7 @@ func planGrid(g *experiments.Grid, runs []experiments.RunSpec) ([]string, result
 		ids[i] = spec.ID
 		planned[i] = results.NewRun{ID: spec.ID, Seed: spec.Seed, Config: cfg}
 	}
-	grid := results.Grid{Name: g.Name, Title: g.Title, Description: g.Description, Path: absPath(g.Path)}
+	grid := results.Grid{Name: g.Name, Title: g.Title, Description: g.Description, Path: harness.AbsPath(g.Path)}
 	return ids, grid, planned, nil
 }
 
@@ -233,7 +233,7 @@ func newSubmissionDir(parent, grid string) (string, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("create slurm folder: %w", err)
 	}
-	base := filepath.Join(absPath(parent), grid+"-"+time.Now().Format("20060102-150405"))
+	base := filepath.Join(harness.AbsPath(parent), grid+"-"+time.Now().Format("20060102-150405"))
 	for n := 1; ; n++ {
 		dir := base
 		if n > 1 {
@@ -275,18 +275,6 @@ func arrayRange(n, parallel int) string {
 		return fmt.Sprintf("0-%d%%%d", n-1, parallel)
 	}
 	return fmt.Sprintf("0-%d", n-1)
-}
-
-// absPath makes p absolute; tasks start elsewhere. An error (no working
-// directory) leaves p as it is.
-func absPath(p string) string {
-	if p == "" {
-		return p
-	}
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return p
 }
 
 // DefaultDir is where submissions for the database at db go: slurm/
