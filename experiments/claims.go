@@ -91,6 +91,8 @@ func Metrics() []string {
 		// task-specific scores (tasks.Dataset.Score)
 		"valid_solution", "valid_path", "optimal_path",
 		"pass@1_strict", "pass@2_strict", "pass@1_partial", "pass@2_partial",
+		// the same from the votes of all the run's evaluations (eval.pool_votes)
+		"pass@1_strict_pooled", "pass@2_strict_pooled", "pass@1_partial_pooled", "pass@2_partial_pooled",
 	}
 }
 

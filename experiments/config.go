@@ -6,6 +6,13 @@ package experiments
 // and [eval] decode into them, sweeps address their fields by dotted key
 // ("train.loops"), and a run's identity is the sha256 of their canonical JSON.
 //
+// A key added after runs were recorded carries an omitid tag naming its
+// default: canonical JSON leaves the key out at that value, so every run
+// recorded before the key existed keeps its id, and a stored configuration
+// without the key decodes to it. The default is what those runs did, except
+// where the key fixes a deviation from the papers: task.drop_leaked, whose
+// default keeps the two ARC-AGI-1 pairs that arc runs used to drop.
+//
 // They live here, and not in tasks, models and train, because experiments must
 // build without libtorch while models and train import gotch; those packages
 // take these types as their input.
@@ -46,6 +53,11 @@ type TaskConfig struct {
 	// Votes caps the augmented variants per ARC test input whose
 	// predictions vote, counting the original (0 = all Augment+1).
 	Votes int `toml:"votes" json:"votes"`
+	// DropLeaked (arc) removes from training a pair that is, up to
+	// augmentation, another evaluation task's test pair. HRM's and TRM's
+	// dataset builders keep such pairs (ARC-AGI-1 has two), so false builds
+	// the papers' data; generated arc-lite always drops them.
+	DropLeaked bool `toml:"drop_leaked" json:"drop_leaked" omitid:"false"`
 	// Seed fixes the generated data independently of the run seed, so runs
 	// that differ only in seed train on the same puzzles.
 	Seed int64 `toml:"seed" json:"seed"`
@@ -106,6 +118,9 @@ type TrainConfig struct {
 	Beta1       float64 `toml:"beta1" json:"beta1"`
 	Beta2       float64 `toml:"beta2" json:"beta2"`
 	WeightDecay float64 `toml:"weight_decay" json:"weight_decay"`
+	// Optimizer is the weights' update rule: adamw | adam-atan2 (HRM and
+	// TRM: adam-atan2).
+	Optimizer Optimizer `toml:"optimizer" json:"optimizer" omitid:"adamw"`
 	// PuzzleEmbLR and PuzzleEmbWeightDecay configure the sign-SGD optimiser
 	// of the puzzle embedding.
 	PuzzleEmbLR          float64 `toml:"puzzle_emb_lr" json:"puzzle_emb_lr"`
@@ -148,4 +163,10 @@ type EvalConfig struct {
 	Batch int `toml:"batch" json:"batch"`
 	// Samples caps the number of test samples (0 = all).
 	Samples int `toml:"samples" json:"samples"`
+	// PoolVotes (arc, arc-lite) pools the votes of every evaluation of the
+	// run after eval.loops segments and also reports pass@k of the pool
+	// (pass@2_partial_pooled, …). TRM's evaluator pools by default
+	// (aggregated voting), so its reported pass@2 is an ensemble of the
+	// run's evaluation checkpoints.
+	PoolVotes bool `toml:"pool_votes" json:"pool_votes" omitid:"false"`
 }

@@ -19,6 +19,7 @@ func DefaultTaskConfig() TaskConfig {
 		// MinGuesses 0: any difficulty; 4×4 puzzles need few guesses anyway.
 		// MinPath 0: unused by Sudoku; Maze-Hard uses 110 on 30×30.
 		// Votes 0: every augmented variant votes (ARC only).
+		// DropLeaked false: leaked pairs train, as in the papers' builders.
 		// Seed 0: one fixed dataset shared by every run seed.
 	}
 }
@@ -57,6 +58,7 @@ func DefaultTrainConfig() TrainConfig {
 		Beta1:                0.9,               // papers: 0.9
 		Beta2:                0.95,              // papers: 0.95
 		WeightDecay:          0.1,               // HRM/TRM ARC: 0.1; Sudoku and Maze: 1.0
+		Optimizer:            OptimizerAdamW,    // what every run used before the key; papers: adam-atan2
 		PuzzleEmbLR:          1e-2,              // HRM/TRM ARC: 1e-2
 		PuzzleEmbWeightDecay: 0.1,               // HRM/TRM ARC: 0.1
 		GradClip:             1.0,               // a guard at small batch; the papers do not clip
@@ -79,6 +81,7 @@ func DefaultEvalConfig() EvalConfig {
 		Loops: 16,  // papers: halt_max_steps 16 at evaluation
 		Batch: 256, // CPU memory is ample at width 64
 		// Samples 0: the whole test split.
+		// PoolVotes false: each evaluation votes alone (HRM); TRM pools.
 	}
 }
 

@@ -156,3 +156,20 @@ const (
 
 // Values lists every Schedule.
 func (Schedule) Values() []Schedule { return []Schedule{ScheduleCarry, ScheduleSameBatch} }
+
+// Optimizer is the update rule of the model's weights (train.optimizer).
+type Optimizer string
+
+// The optimisers. Both keep Adam's bias-corrected moments and decay every
+// weight decoupled, p ← p·(1 − lr·wd); they differ in how a moment becomes
+// a step.
+const (
+	// OptimizerAdamW divides by √v̂ + ε (Loshchilov & Hutter).
+	OptimizerAdamW Optimizer = "adamw"
+	// OptimizerAdamATan2 replaces the division by atan2, with no ε: the
+	// adam-atan2 package HRM and TRM train with (docs/models.md).
+	OptimizerAdamATan2 Optimizer = "adam-atan2"
+)
+
+// Values lists every Optimizer.
+func (Optimizer) Values() []Optimizer { return []Optimizer{OptimizerAdamW, OptimizerAdamATan2} }

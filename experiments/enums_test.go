@@ -24,6 +24,7 @@ func TestEnumerationsValidate(t *testing.T) {
 		{"train.halting", "BCE", "bce"},
 		{"train.gradient", "last_cycle", "last-cycle"},
 		{"train.schedule", "samebatch", "same-batch"},
+		{"train.optimizer", "adam-atan", "adam-atan2"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {

@@ -324,10 +324,7 @@ func next(point []int, axes []Axis) {
 
 func checkRun(r RunSpec) Errors {
 	var ck checker
-	r.Task.check(&ck)
-	r.Model.check(&ck)
-	r.Train.check(&ck)
-	r.Eval.check(&ck)
+	r.check(&ck)
 	return ck.errs
 }
 

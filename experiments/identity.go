@@ -14,7 +14,8 @@ import (
 // the sha256 of canonical JSON (keys sorted, no whitespace) of everything but
 // ID, Grid and the thread budget. Two grids that resolve to the same
 // configuration name the same run, so results are shared and nothing is
-// trained twice.
+// trained twice. A key with an omitid tag is left out at that value, so
+// adding it kept the ids of the runs recorded before (config.go).
 
 // CanonicalJSON renders the run as JSON with sorted keys and no whitespace;
 // empty lists are written as [] and -0 as 0, so equal configurations give
@@ -35,10 +36,11 @@ func (r RunSpec) CanonicalJSON() ([]byte, error) {
 	// UseNumber keeps each number's text exactly as encoded.
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var v any
+	var v map[string]any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("canonicalise run: %w", err)
 	}
+	dropOmitted(v, &r)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -46,6 +48,18 @@ func (r RunSpec) CanonicalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("canonicalise run: %w", err)
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// dropOmitted deletes from v, r's JSON as a generic value, every key whose
+// value is its omitid value.
+func dropOmitted(v map[string]any, r *RunSpec) {
+	s := runSchema()
+	for i := range s.fields {
+		f := &s.fields[i]
+		if section, ok := v[f.json[0]].(map[string]any); ok && f.omits && reflect.DeepEqual(f.get(r), f.omitAt) {
+			delete(section, f.json[1])
+		}
+	}
 }
 
 // Hash returns the run's id: the hex sha256 of its canonical JSON.
@@ -67,11 +81,18 @@ func ShortID(id string) string {
 }
 
 // DecodeRunSpec reads a run back from its JSON (as stored with the run's
-// results), rejecting unknown fields, and sets its ID.
+// results), rejecting unknown fields, and sets its ID. A key canonical JSON
+// leaves out takes its omitid value.
 func DecodeRunSpec(data []byte) (RunSpec, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var r RunSpec
+	s := runSchema()
+	for i := range s.fields {
+		if f := &s.fields[i]; f.omits {
+			f.set(&r, f.omitAt)
+		}
+	}
 	if err := dec.Decode(&r); err != nil {
 		return RunSpec{}, fmt.Errorf("decode run: %w", err)
 	}

@@ -36,14 +36,21 @@ type field struct {
 	path     []int  // reflect field index from RunSpec
 	kind     kind
 	identity bool // part of the canonical JSON (and so of the run id)
+	// json is the field's place in a run's JSON: section and name.
+	json [2]string
+	// omitAt, when omits is set, is the value at which canonical JSON
+	// leaves the key out (the omitid tag, typed like the key).
+	omitAt any
+	omits  bool
 }
 
 // schema lists every key of a RunSpec in struct order.
 type schema struct {
 	fields []field
 	byKey  map[string]*field
-	// unsupported names config fields whose Go type has no grid kind; a
-	// test keeps it empty, so a new field of a new type is noticed at once.
+	// unsupported names config fields whose Go type has no grid kind, or
+	// whose omitid tag does not parse as a value of it; a test keeps it
+	// empty, so a new field of a new type is noticed at once.
 	unsupported []string
 }
 
@@ -77,18 +84,31 @@ func buildSchema() *schema {
 				s.unsupported = append(s.unsupported, secName+"."+name)
 				continue
 			}
-			s.fields = append(s.fields, field{
+			fd := field{
 				key:      secName + "." + name,
 				path:     []int{i, j},
 				kind:     k,
 				identity: f.Tag.Get("json") != "-",
-			})
+				json:     [2]string{secName, tagName(f.Tag.Get("json"))},
+			}
+			if tag, ok := f.Tag.Lookup("omitid"); ok && !fd.setOmitID(tag) {
+				s.unsupported = append(s.unsupported, fmt.Sprintf("%s (omitid %q)", fd.key, tag))
+			}
+			s.fields = append(s.fields, fd)
 		}
 	}
 	for i := range s.fields {
 		s.byKey[s.fields[i].key] = &s.fields[i]
 	}
 	return s
+}
+
+// setOmitID types an omitid tag's value like the key, reporting false when
+// it is not one of the key's values.
+func (f *field) setOmitID(tag string) bool {
+	v, msg := f.parseText(tag)
+	f.omitAt, f.omits = v, msg == ""
+	return f.omits
 }
 
 func tagName(tag string) string {

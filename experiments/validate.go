@@ -67,7 +67,13 @@ func (c TaskConfig) check(ck *checker) {
 		ck.add("task.subsets", c.Subsets, "applies only to task.name = \"arc\"", "task.name")
 	}
 	checkList(ck, "task.subsets", c.Subsets, []string{"training", "evaluation", "training2", "evaluation2", "concept"})
+	if c.DropLeaked && c.Name != TaskARC {
+		ck.add("task.drop_leaked", c.DropLeaked, `applies only to task.name = "arc" (arc-lite always drops leaked pairs)`, "task.name")
+	}
 }
+
+// arcLike reports whether the task has ARC's variants and votes.
+func (n TaskName) arcLike() bool { return n == TaskARC || n == TaskARCLite }
 
 // checkList rejects empty and repeated entries, and entries outside allowed
 // when it is given.
@@ -142,6 +148,7 @@ func (c TrainConfig) check(ck *checker) {
 	ck.unit("train.beta1", c.Beta1, true)
 	ck.unit("train.beta2", c.Beta2, true)
 	ck.nonNegative("train.weight_decay", c.WeightDecay)
+	oneOf(ck, "train.optimizer", c.Optimizer)
 	ck.nonNegative("train.puzzle_emb_lr", c.PuzzleEmbLR)
 	ck.nonNegative("train.puzzle_emb_weight_decay", c.PuzzleEmbWeightDecay)
 	ck.nonNegative("train.grad_clip", c.GradClip)
@@ -173,12 +180,19 @@ func (c EvalConfig) check(ck *checker) {
 	ck.atLeast("eval.samples", c.Samples, 0, "0 means the whole test split")
 }
 
-// Validate checks every section of the run.
+// Validate checks every section of the run and the rules across them.
 func (r RunSpec) Validate() error {
 	var ck checker
-	r.Task.check(&ck)
-	r.Model.check(&ck)
-	r.Train.check(&ck)
-	r.Eval.check(&ck)
+	r.check(&ck)
 	return ck.errs.asError()
+}
+
+func (r RunSpec) check(ck *checker) {
+	r.Task.check(ck)
+	r.Model.check(ck)
+	r.Train.check(ck)
+	r.Eval.check(ck)
+	if r.Eval.PoolVotes && !r.Task.Name.arcLike() {
+		ck.add("eval.pool_votes", r.Eval.PoolVotes, `pools ARC votes: applies only to task.name = "arc" or "arc-lite"`, "task.name")
+	}
 }

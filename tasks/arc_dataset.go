@@ -24,6 +24,9 @@ type ARCOptions struct {
 	// Translate places training examples at a random offset in Draw, all
 	// but one per variant (HRM), so position is not a shortcut.
 	Translate bool
+	// DropLeaked leaves out of training a pair that is, up to augmentation,
+	// a test pair of another eval task. The papers' builders keep it.
+	DropLeaked bool
 	// Seed fixes the variants.
 	Seed int64
 }
@@ -33,6 +36,9 @@ type ARCOptions struct {
 // a few bytes each instead of two 900-token canvases per example.
 type arcData struct {
 	Canvas int
+	// DropLeaked says training holds no other eval task's test pair
+	// (ARCOptions.DropLeaked), which checkDataset then verifies.
+	DropLeaked bool
 	// Grid k has shape GridH[k]×GridW[k] and cells Cells[GridOff[k]:].
 	Cells        []uint8
 	GridOff      []int32
@@ -87,12 +93,13 @@ func (a *arcData) variant(v int) ARCVariant {
 // NewARCDataset builds the papers' transductive ARC split. The training
 // split holds every demonstration pair of train and eval tasks and the
 // test pairs of train tasks; the test split holds the eval tasks' test
-// inputs, labelled with their sealed outputs. A training pair that is (up to
-// augmentation) a test pair of another eval task is dropped and counted in
-// Dataset.Dropped. ARC-AGI-1 has two: training/40853293 is a copy of
-// evaluation/070dd51e, and a demonstration of training/caa06a1f is
-// evaluation/50a16a69's test pair recoloured. ARC-AGI-2's training2 holds
-// most ARC-AGI-1 evaluation tasks, so mixing the two drops many.
+// inputs, labelled with their sealed outputs. With opt.DropLeaked, a
+// training pair that is (up to augmentation) a test pair of another eval
+// task is dropped and counted in Dataset.Dropped. ARC-AGI-1 has two:
+// training/40853293 is a copy of evaluation/070dd51e, and a demonstration
+// of training/caa06a1f is evaluation/50a16a69's test pair recoloured.
+// ARC-AGI-2's training2 holds most ARC-AGI-1 evaluation tasks, so mixing
+// the two leaks many.
 func NewARCDataset(train []Task, eval []EvalTask, opt ARCOptions) (*Dataset, error) {
 	if opt.Canvas < 1 || opt.Canvas > MaxARCSide {
 		return nil, fmt.Errorf("arc canvas %d: want 1..%d", opt.Canvas, MaxARCSide)
@@ -101,11 +108,12 @@ func NewARCDataset(train []Task, eval []EvalTask, opt ARCOptions) (*Dataset, err
 		return nil, fmt.Errorf("arc augment %d, votes %d: want ≥ 0", opt.Augment, opt.Votes)
 	}
 	a := &arcData{
-		Canvas:   opt.Canvas,
-		GridOff:  []int32{0},
-		VarStart: []int32{0},
-		Train:    arcSplitData{Translate: opt.Translate, ExStart: []int32{0}, SampleStart: []int{0}},
-		Test:     arcSplitData{MaxVariants: opt.Votes, ExStart: []int32{0}, SampleStart: []int{0}},
+		Canvas:     opt.Canvas,
+		DropLeaked: opt.DropLeaked,
+		GridOff:    []int32{0},
+		VarStart:   []int32{0},
+		Train:      arcSplitData{Translate: opt.Translate, ExStart: []int32{0}, SampleStart: []int{0}},
+		Test:       arcSplitData{MaxVariants: opt.Votes, ExStart: []int32{0}, SampleStart: []int{0}},
 	}
 	tasks, err := arcTasks(train, eval, opt.Canvas)
 	if err != nil {
@@ -119,12 +127,9 @@ func NewARCDataset(train []Task, eval []EvalTask, opt ARCOptions) (*Dataset, err
 		rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0xa2c<<40^uint64(t)))
 		variants[t] = taskVariants(rng, tasks[t].visible(), opt.Augment)
 	})
-	b := arcBuilder{a: a, owners: map[uint64][]int{}}
-	for j, e := range eval {
-		for i, in := range e.Inputs {
-			h := canonicalHash(in, e.answers[i])
-			b.owners[h] = append(b.owners[h], j)
-		}
+	b := arcBuilder{a: a}
+	if opt.DropLeaked {
+		b.owners = testPairOwners(eval)
 	}
 	for t, task := range tasks {
 		b.addTask(task, variants[t])
@@ -200,21 +205,40 @@ func (t arcTask) fits(canvas int) error {
 	return nil
 }
 
+// testPairOwners maps the canonical hash of every eval test pair to the
+// eval tasks it is a test pair of.
+func testPairOwners(eval []EvalTask) map[uint64][]int {
+	owners := map[uint64][]int{}
+	for j, e := range eval {
+		for i, in := range e.Inputs {
+			h := canonicalHash(in, e.answers[i])
+			owners[h] = append(owners[h], j)
+		}
+	}
+	return owners
+}
+
 // arcBuilder accumulates tasks into an arcData.
 type arcBuilder struct {
-	a       *arcData
-	owners  map[uint64][]int // canonical hash of an eval test pair → eval tasks
+	a *arcData
+	// owners maps the canonical hash of a test pair to its eval tasks
+	// when leaked pairs are dropped (nil keeps them).
+	owners  map[uint64][]int
 	dropped int
 }
 
 // addTask appends task with its variants. A training pair that is a test
-// pair of another eval task is dropped; an eval task's own demonstrations
-// stay even when they resemble its test pair, as they are part of it.
+// pair of another eval task listed in owners is dropped; an eval task's own
+// demonstrations stay even when they resemble its test pair, as they are
+// part of it.
 func (b *arcBuilder) addTask(task arcTask, variants []ARCVariant) {
 	a := b.a
 	t := int32(len(a.TaskIDs))
 	a.TaskIDs = append(a.TaskIDs, task.id)
 	leaks := func(p Pair) bool {
+		if b.owners == nil {
+			return false // kept: no need to hash
+		}
 		for _, owner := range b.owners[canonicalHash(p.Input, p.Output)] {
 			if owner != task.evalIndex {
 				return true

@@ -77,8 +77,9 @@ func TestTaskVariants(t *testing.T) {
 }
 
 // smallARC builds a dataset from hand-made tasks: a is a training task, b
-// an evaluation task, and dup a training copy of b.
-func smallARC(t *testing.T, augment int, withDup bool) (*Dataset, Task) {
+// an evaluation task, and dup a training copy of b, whose test pair leaks
+// b's unless dropLeaked.
+func smallARC(t *testing.T, augment int, dropLeaked bool) (*Dataset, Task) {
 	t.Helper()
 	// Pairs of distinct shapes, so no two are augmentations of each other.
 	p := func(h, w int) Pair {
@@ -91,11 +92,8 @@ func smallARC(t *testing.T, augment int, withDup bool) (*Dataset, Task) {
 	}
 	a := Task{ID: "a", Train: []Pair{p(1, 1), p(1, 2)}, Test: []Pair{p(1, 3)}}
 	b := Task{ID: "b", Train: []Pair{p(2, 2), p(2, 3)}, Test: []Pair{p(3, 3)}}
-	train := []Task{a}
-	if withDup {
-		train = append(train, Task{ID: "dup", Train: b.Train, Test: b.Test})
-	}
-	d, err := NewARCDataset(train, []EvalTask{Seal(b)}, ARCOptions{Name: "t", Canvas: 5, Augment: augment, Translate: true, Seed: 1})
+	train := []Task{a, {ID: "dup", Train: b.Train, Test: b.Test}}
+	d, err := NewARCDataset(train, []EvalTask{Seal(b)}, ARCOptions{Name: "t", Canvas: 5, Augment: augment, Translate: true, DropLeaked: dropLeaked, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,36 +103,59 @@ func smallARC(t *testing.T, augment int, withDup bool) (*Dataset, Task) {
 	return d, b
 }
 
+// TestARCLeakedPairs: the papers' builders keep a training pair that is
+// another evaluation task's test pair; task.drop_leaked removes it.
+func TestARCLeakedPairs(t *testing.T) {
+	tests := []struct {
+		drop       bool
+		dropped    int
+		dupPairs   int // dup's training pairs: 2 demos and its test pair
+		leakTrains bool
+	}{
+		{false, 0, 3, true},
+		{true, 1, 2, false},
+	}
+	for _, tt := range tests {
+		d, b := smallARC(t, 3, tt.drop)
+		if d.Dropped != tt.dropped {
+			t.Fatalf("drop %v: dropped %d training pairs, want %d", tt.drop, d.Dropped, tt.dropped)
+		}
+		// Train: a 3 pairs, dup's, b 2 demos, each × 4 variants.
+		if got, want := d.Train.Len(), (3+tt.dupPairs+2)*4; got != want {
+			t.Fatalf("drop %v: train len=%d, want %d", tt.drop, got, want)
+		}
+		leak := canonicalHash(b.Test[0].Input, b.Test[0].Output)
+		in, lab := make([]int32, d.SeqLen), make([]int32, d.SeqLen)
+		found := false
+		for i := 0; i < d.Train.Len(); i++ {
+			d.Train.Get(i, in, lab)
+			gi, _ := DecodeARC(in, 5)
+			gl, _ := DecodeARC(fillPad(lab), 5)
+			found = found || canonicalHash(gi, gl) == leak
+		}
+		if found != tt.leakTrains {
+			t.Fatalf("drop %v: b's test pair in training = %v, want %v", tt.drop, found, tt.leakTrains)
+		}
+	}
+}
+
 func TestARCSplit(t *testing.T) {
 	d, b := smallARC(t, 3, true)
-	if d.Dropped != 1 {
-		t.Fatalf("dropped %d training pairs, want 1 (dup's copy of b's test pair)", d.Dropped)
-	}
 	vars := d.NumPuzzleIDs - 1
 	if vars != 12 { // 3 tasks × (1 + 3)
 		t.Fatalf("%d variants, want 12", vars)
-	}
-	// Train: a 3 pairs, dup 2 demos, b 2 demos, each × 4 variants.
-	if got, want := d.Train.Len(), (3+2+2)*4; got != want {
-		t.Fatalf("train len=%d, want %d", got, want)
 	}
 	if got, want := d.Test.Len(), 4; got != want {
 		t.Fatalf("test len=%d, want %d", got, want)
 	}
 	in, lab := make([]int32, d.SeqLen), make([]int32, d.SeqLen)
 	answer := b.Test[0].Output
-	leak := canonicalHash(b.Test[0].Input, answer)
 	for i := 0; i < d.Train.Len(); i++ {
 		d.Train.Get(i, in, lab)
 		for _, tok := range lab {
 			if tok == 0 {
 				t.Fatalf("train label %d holds pad, want IgnoreLabel", i)
 			}
-		}
-		gi, _ := DecodeARC(in, 5)
-		gl, _ := DecodeARC(fillPad(lab), 5)
-		if canonicalHash(gi, gl) == leak {
-			t.Fatalf("train sample %d is b's test pair", i)
 		}
 	}
 	for i := 0; i < d.Test.Len(); i++ {
@@ -237,19 +258,19 @@ func TestARCVoting(t *testing.T) {
 }
 
 func TestRightRankTieBreak(t *testing.T) {
-	right, other := gridOf([]uint8{1}), gridOf([]uint8{2})
 	pool := map[uint64]*candidate{
-		right.hash(): {grid: right, hash: right.hash(), votes: 2, confSum: 1.8},
-		other.hash(): {grid: other, hash: other.hash(), votes: 2, confSum: 0.4},
+		1: {Hash: 1, Votes: 2, ConfSum: 1.8, Right: true},
+		2: {Hash: 2, Votes: 2, ConfSum: 0.4},
 	}
-	if r := rightRank(pool, right); r != 0 {
+	if r := rightRank(pool); r != 0 {
 		t.Fatalf("rank=%d, want 0 (same votes, higher confidence)", r)
 	}
-	pool[other.hash()].votes = 3
-	if r := rightRank(pool, right); r != 1 {
+	pool[2].Votes = 3
+	if r := rightRank(pool); r != 1 {
 		t.Fatalf("rank=%d, want 1 (fewer votes)", r)
 	}
-	if r := rightRank(pool, gridOf([]uint8{3})); r != -1 {
+	pool[1].Right = false
+	if r := rightRank(pool); r != -1 {
 		t.Fatalf("rank=%d, want -1 (absent)", r)
 	}
 }
@@ -262,7 +283,7 @@ func TestRightRankTieBreak(t *testing.T) {
 // and 6 renamed — a leak only an augmentation-aware check finds.
 func TestBuildARCAGI1(t *testing.T) {
 	dir := arcAGI1(t)
-	cfg := experiments.TaskConfig{Name: "arc", Source: dir, Seed: 1}
+	cfg := experiments.TaskConfig{Name: "arc", Source: dir, Seed: 1, DropLeaked: true}
 	d, err := Build(cfg, "", ".")
 	if err != nil {
 		t.Fatal(err)

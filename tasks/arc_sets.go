@@ -22,11 +22,14 @@ func IsEvaluationSet(name string) bool { return strings.HasPrefix(name, "evaluat
 
 // LoadARCSets loads ARC sets from source, which is one of:
 //   - a folder with one folder of task files per set (ARC-AGI's data/,
-//     holding training/ and evaluation/); subsets name the folders;
+//     holding training/ and evaluation/); subsets name the folders, and
+//     the folder of set "concept" may be a ConceptARC corpus or checkout
+//     (LoadConceptARC);
 //   - a folder of combined files arc-agi_{set}_challenges.json and
 //     arc-agi_{set}_solutions.json (TRM's kaggle/combined); subsets name
 //     the sets;
 //   - a folder of task files, which is one set named after the folder;
+//   - a ConceptARC checkout (a folder holding corpus/), the set "concept";
 //   - one *_challenges.json file beside its *_solutions.json.
 //
 // Empty subsets means every set found.
@@ -37,6 +40,13 @@ func LoadARCSets(source string, subsets []string) ([]ARCSet, error) {
 	}
 	if !info.IsDir() {
 		return loadChallengesFile(source, subsets)
+	}
+	if isDir(filepath.Join(source, conceptCorpus)) {
+		if len(subsets) > 0 && !slices.Equal(subsets, []string{conceptSet}) {
+			return nil, fmt.Errorf("load arc sets: %s is a ConceptARC checkout, the single set %q, not %q", source, conceptSet, subsets)
+		}
+		t, err := LoadConceptARC(source)
+		return []ARCSet{{Name: conceptSet, Tasks: t}}, err
 	}
 	if tasks, _ := filepath.Glob(filepath.Join(source, "*.json")); len(tasks) > 0 && !hasCombined(tasks) {
 		name := filepath.Base(source)
@@ -80,8 +90,12 @@ func combinedPaths(dir, name string) (challenges, solutions string) {
 
 func loadSet(source, name string) (ARCSet, error) {
 	dir := filepath.Join(source, name)
-	if info, err := os.Stat(dir); err == nil && info.IsDir() {
-		tasks, err := LoadTaskDir(dir)
+	if isDir(dir) {
+		load := LoadTaskDir
+		if files, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(files) == 0 {
+			load = LoadConceptARC // concept folders, not task files
+		}
+		tasks, err := load(dir)
 		return ARCSet{Name: name, Tasks: tasks}, err
 	}
 	ch, sol := combinedPaths(source, name)

@@ -49,11 +49,12 @@ func encodeARC(dst []int32, canvas int, g Grid, v ARCVariant, dr, dc int, padTok
 
 // DecodeARC crops a predicted canvas to its grid: the largest-area
 // rectangle at the top-left corner holding only colour tokens, found row by
-// row as in HRM's arc_eval.ipynb (each row can only narrow the width). ok is
-// false when the corner itself is not a colour.
+// row as in HRM's arc_eval.ipynb (each row can only narrow the width). When
+// the corner itself is not a colour it returns the empty 0×0 grid, as the
+// papers' crop does, and ok false.
 func DecodeARC(tokens []int32, canvas int) (g Grid, ok bool) {
 	if len(tokens) < canvas*canvas {
-		return Grid{}, false
+		return NewGrid(0, 0), false
 	}
 	isColour := func(t int32) bool { return t >= arcColourOffset && t < arcVocab }
 	width, bestArea, bestH, bestW := canvas, 0, 0, 0
@@ -69,7 +70,7 @@ func DecodeARC(tokens []int32, canvas int) (g Grid, ok bool) {
 		}
 	}
 	if bestArea == 0 {
-		return Grid{}, false
+		return NewGrid(0, 0), false
 	}
 	g = NewGrid(bestH, bestW)
 	for r := 0; r < bestH; r++ {

@@ -23,13 +23,22 @@ const (
 // answers" in a scoring mode, e.g. "pass@2_strict".
 func PassAtMetric(k int, mode ScoringMode) string { return fmt.Sprintf("pass@%d_%s", k, mode) }
 
-// candidate is one distinct answer to a test input.
+// PooledPassAtMetric names PassAtMetric computed from the votes of every
+// evaluation of a run so far (VotePool), e.g. "pass@2_partial_pooled".
+func PooledPassAtMetric(k int, mode ScoringMode) string { return PassAtMetric(k, mode) + "_pooled" }
+
+// candidate is one distinct answer to a test input, in the original frame.
+// Only its hash is kept, not the grid: a pool of a run's evaluations holds
+// up to votes × evaluations of them.
 type candidate struct {
-	grid    Grid
-	hash    uint64
-	votes   int
-	confSum float64
+	Hash    uint64
+	Votes   int
+	ConfSum float64
+	Right   bool // it is the test output
 }
+
+// votePools holds the candidates of every test example of a split, by hash.
+type votePools []map[uint64]*candidate
 
 // vote scores ARC test predictions as HRM and TRM do: each prediction is
 // cropped, mapped back to the original frame through the inverse of its
@@ -38,16 +47,42 @@ type candidate struct {
 // samples; tasks with no scored sample are left out, and test inputs of a
 // scored task that had no sample count as wrong.
 func (a *arcData) vote(s *arcSplitData, preds []int32, conf []float32) map[string]float64 {
-	n := len(preds) / (a.Canvas * a.Canvas)
-	rank, maxVoters := a.rankAnswers(s, preds, conf)
-	// The k the papers report; those above the number of voters per test
-	// input are left out, as they would equal the largest one kept.
-	var ks []int
-	for _, k := range [...]int{1, 2, 5, 10, 100, 1000} {
-		if k <= 2 || k <= maxVoters {
-			ks = append(ks, k)
+	pools := make(votePools, len(s.ExIn))
+	a.addVotes(s, pools, preds, conf)
+	return a.passAt(s, pools, len(preds)/(a.Canvas*a.Canvas), PassAtMetric)
+}
+
+// addVotes adds each prediction to its test example's pool. A canvas whose
+// corner is not a colour crops to the empty grid, which votes like any
+// answer, as in both papers' evaluators (it can never be right).
+func (a *arcData) addVotes(s *arcSplitData, pools votePools, preds []int32, conf []float32) {
+	L := a.Canvas * a.Canvas
+	for i := 0; i < len(preds)/L; i++ {
+		_, v, e := a.locate(s, i)
+		g, _ := DecodeARC(preds[i*L:(i+1)*L], a.Canvas)
+		g = a.variant(v).Invert(g)
+		h := g.hash()
+		if pools[e] == nil {
+			pools[e] = map[uint64]*candidate{}
+		}
+		c := pools[e][h]
+		if c == nil {
+			c = &candidate{Hash: h, Right: g.Equal(a.grid(s.ExOut[e]))}
+			pools[e][h] = c
+		}
+		c.Votes++
+		if i < len(conf) && !math.IsNaN(float64(conf[i])) {
+			c.ConfSum += float64(conf[i])
 		}
 	}
+}
+
+// passAt scores the pools of the tasks among the split's first n samples
+// in both modes, naming each metric with name. A k above
+// the most votes any test input had is left out, as it would equal the
+// largest one kept.
+func (a *arcData) passAt(s *arcSplitData, pools votePools, n int, name func(int, ScoringMode) string) map[string]float64 {
+	ks := reportedKs(pools)
 	strict := make([]float64, len(ks))
 	partial := make([]float64, len(ks))
 	tasks := 0
@@ -60,7 +95,7 @@ func (a *arcData) vote(s *arcSplitData, preds []int32, conf []float32) map[strin
 		for j, kk := range ks {
 			right := 0
 			for e := lo; e < hi; e++ {
-				if rank[e] >= 0 && rank[e] < kk {
+				if r := rightRank(pools[e]); r >= 0 && r < kk {
 					right++
 				}
 			}
@@ -72,70 +107,53 @@ func (a *arcData) vote(s *arcSplitData, preds []int32, conf []float32) map[strin
 	}
 	m := map[string]float64{}
 	for j, k := range ks {
-		m[PassAtMetric(k, Strict)] = strict[j] / float64(max(tasks, 1))
-		m[PassAtMetric(k, Partial)] = partial[j] / float64(max(tasks, 1))
+		m[name(k, Strict)] = strict[j] / float64(max(tasks, 1))
+		m[name(k, Partial)] = partial[j] / float64(max(tasks, 1))
 	}
 	return m
 }
 
-// rankAnswers pools the predictions per test example and returns, for each
-// example, the rank of the right answer among its pool (-1 if absent), and
-// the most voters any example had.
-func (a *arcData) rankAnswers(s *arcSplitData, preds []int32, conf []float32) (rank []int, maxVoters int) {
-	L := a.Canvas * a.Canvas
-	pools := make([]map[uint64]*candidate, len(s.ExIn))
-	for i := 0; i < len(preds)/L; i++ {
-		k, v, e := a.locate(s, i)
-		maxVoters = max(maxVoters, a.variants(s, s.Tasks[k]))
-		g, ok := DecodeARC(preds[i*L:(i+1)*L], a.Canvas)
-		if !ok {
-			continue
+// reportedKs returns the k of pass@k the papers report, 1 and 2 always and
+// the others up to the most votes any test input's pool holds.
+func reportedKs(pools votePools) []int {
+	maxVoters := 0
+	for _, pool := range pools {
+		votes := 0
+		for _, c := range pool {
+			votes += c.Votes
 		}
-		g = a.variant(v).Invert(g)
-		h := g.hash()
-		if pools[e] == nil {
-			pools[e] = map[uint64]*candidate{}
-		}
-		c := pools[e][h]
-		if c == nil {
-			c = &candidate{grid: g, hash: h}
-			pools[e][h] = c
-		}
-		c.votes++
-		if i < len(conf) && !math.IsNaN(float64(conf[i])) {
-			c.confSum += float64(conf[i])
+		maxVoters = max(maxVoters, votes)
+	}
+	var ks []int
+	for _, k := range [...]int{1, 2, 5, 10, 100, 1000} {
+		if k <= 2 || k <= maxVoters {
+			ks = append(ks, k)
 		}
 	}
-	rank = make([]int, len(s.ExIn))
-	for e, pool := range pools {
-		rank[e] = rightRank(pool, a.grid(s.ExOut[e]))
-	}
-	return rank, maxVoters
+	return ks
 }
 
 // rightRank orders a pool by votes, then mean confidence, then hash (so
-// ties break the same way every run) and returns the right answer's rank.
-func rightRank(pool map[uint64]*candidate, want Grid) int {
-	if len(pool) == 0 {
-		return -1
-	}
+// ties break the same way every run) and returns the right answer's rank,
+// -1 when no candidate is right.
+func rightRank(pool map[uint64]*candidate) int {
 	cs := make([]*candidate, 0, len(pool))
 	for _, c := range pool {
 		cs = append(cs, c)
 	}
 	sort.Slice(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
-		if a.votes != b.votes {
-			return a.votes > b.votes
+		if a.Votes != b.Votes {
+			return a.Votes > b.Votes
 		}
-		ma, mb := a.confSum/float64(a.votes), b.confSum/float64(b.votes)
+		ma, mb := a.ConfSum/float64(a.Votes), b.ConfSum/float64(b.Votes)
 		if ma != mb {
 			return ma > mb
 		}
-		return a.hash < b.hash
+		return a.Hash < b.Hash
 	})
 	for r, c := range cs {
-		if c.grid.Equal(want) {
+		if c.Right {
 			return r
 		}
 	}

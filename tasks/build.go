@@ -193,7 +193,8 @@ func buildARC(cfg experiments.TaskConfig, src string) (*Dataset, error) {
 	train = subsample(rng, train, cfg.Train)
 	eval = subsample(rng, eval, cfg.Test)
 	return NewARCDataset(train, eval, ARCOptions{
-		Name: "arc", Canvas: MaxARCSide, Augment: cfg.Augment, Votes: cfg.Votes, Translate: true, Seed: cfg.Seed,
+		Name: "arc", Canvas: MaxARCSide, Augment: cfg.Augment, Votes: cfg.Votes, Translate: true,
+		DropLeaked: cfg.DropLeaked, Seed: cfg.Seed,
 	})
 }
 

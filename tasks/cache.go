@@ -16,7 +16,8 @@ import (
 
 // cacheVersion changes whenever the data a spec builds to changes (a
 // generator, tokenisation or the file layout), so stale caches are rebuilt.
-const cacheVersion = 1
+// 2: ARC keeps leaked pairs unless task.drop_leaked.
+const cacheVersion = 2
 
 // cacheFile is the on-disk form of a Dataset: tokens as bytes, ARC as its
 // original grids and variant list, encoded with gob.

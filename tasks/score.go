@@ -3,7 +3,8 @@ package tasks
 // Metric names Score reports. ARC pass@k names come from PassAtMetric.
 const (
 	// MetricExact is the fraction of samples whose every labelled position
-	// is right (the papers' exact_accuracy).
+	// is right: the papers' exact_accuracy, and their score for every task
+	// (a maze is solved only by the label's own path).
 	MetricExact = "exact_accuracy"
 	// MetricToken is the fraction of labelled positions that are right.
 	MetricToken = "token_accuracy"
@@ -15,8 +16,9 @@ const (
 	// simple start–goal path through open cells, of any length.
 	MetricValidPath = "valid_path"
 	// MetricOptimalPath (Maze) is the fraction marking a valid path of
-	// shortest length, whichever shortest path it is; the papers count a
-	// maze solved only then.
+	// shortest length, whichever shortest path it is. Where a maze has
+	// several shortest paths it exceeds MetricExact, which is what the
+	// papers report.
 	MetricOptimalPath = "optimal_path"
 )
 

@@ -18,12 +18,13 @@ import (
 )
 
 // A checkpoint is two files in the run folder: ckpt-<step>.pt, a libtorch
-// archive of every tensor the run needs (weights and buffers, AdamW
+// archive of every tensor the run needs (weights and buffers, Adam
 // moments, EMA, the carried state, the puzzle-embedding table), and
 // ckpt.json, which names it with its sha256 and holds everything else
-// (step, RNG state, the samples in flight). (gotch's SaveMulti overflows
-// its name array; SaveMultiNew is the working one.) ckpt.json is renamed into
-// place last, so a crash leaves the previous checkpoint valid.
+// (step, RNG state, the samples in flight, the pooled ARC votes). (gotch's
+// SaveMulti overflows its name array; SaveMultiNew is the working one.)
+// ckpt.json is renamed into place last, so a crash leaves the previous
+// checkpoint valid.
 
 const (
 	checkpointVersion  = 1
@@ -42,6 +43,8 @@ type checkpointMeta struct {
 	Slots     slotState `json:"slots"`
 	Tensors   string    `json:"tensors"`
 	SHA256    string    `json:"sha256"`
+	// Votes is the run's VotePool (eval.pool_votes), binary.
+	Votes []byte `json:"votes,omitempty"`
 }
 
 type slotState struct {
@@ -111,6 +114,11 @@ func (e *engine) checkpoint(dir string) error {
 		Slots: slotState{Inputs: s.inputs, Labels: s.labels, PIDs: s.pids, Segments: s.segments,
 			Halted: s.halted, BatchSeg: s.batchSeg, MinSeg: s.minSeg},
 	}
+	if e.votes != nil {
+		if meta.Votes, err = e.votes.MarshalBinary(); err != nil {
+			return fmt.Errorf("save checkpoint: %w", err)
+		}
+	}
 	b, err := json.Marshal(meta)
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
@@ -179,12 +187,21 @@ func (e *engine) resume(dir string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("resume %s: tensors missing: %s", path, strings.Join(missing, ", "))
 	}
+	if err := e.restore(meta); err != nil {
+		return fmt.Errorf("resume %s: %w", metaPath, err)
+	}
+	return nil
+}
+
+// restore sets everything of meta but the tensors: the RNG, the samples in
+// flight, the counters and the pooled votes.
+func (e *engine) restore(meta checkpointMeta) error {
 	if err := e.pcg.UnmarshalBinary(meta.RNG); err != nil {
-		return fmt.Errorf("resume %s: rng state: %w", metaPath, err)
+		return fmt.Errorf("rng state: %w", err)
 	}
 	s := e.slots
 	if len(meta.Slots.Inputs) != len(s.inputs) || len(meta.Slots.Halted) != len(s.halted) {
-		return fmt.Errorf("resume %s: checkpoint holds %d slots, the run has %d", metaPath, len(meta.Slots.Halted), len(s.halted))
+		return fmt.Errorf("checkpoint holds %d slots, the run has %d", len(meta.Slots.Halted), len(s.halted))
 	}
 	copy(s.inputs, meta.Slots.Inputs)
 	copy(s.labels, meta.Slots.Labels)
@@ -194,6 +211,13 @@ func (e *engine) resume(dir string) error {
 	s.batchSeg, s.minSeg = meta.Slots.BatchSeg, meta.Slots.MinSeg
 	e.step, e.wall, e.flops, e.opt.steps = meta.Step, meta.Wall, meta.FLOPs, meta.AdamSteps
 	copy(e.haltHist, meta.HaltHist)
+	if e.votes != nil {
+		votes, err := e.data.RestoreVotePool(meta.Votes)
+		if err != nil {
+			return err
+		}
+		e.votes = votes
+	}
 	return nil
 }
 

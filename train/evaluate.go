@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"maps"
 	"math"
 
 	"github.com/sugarme/gotch"
@@ -83,13 +84,21 @@ func (e *engine) log(w *logWindow, lr, wall float64) {
 // evaluate runs eval.loops segments on the test split (with the EMA
 // weights when enabled) and records, after every segment, the task's
 // scores plus the mean halting probability and the fraction of samples
-// that would have halted: one pass gives the inference-loop curve.
+// that would have halted: one pass gives the inference-loop curve. With
+// eval.pool_votes the last segment's ARC votes join the run's pool, whose
+// pass@k is recorded beside this evaluation's.
 func (e *engine) evaluate() {
 	if e.ema != nil {
 		e.ema.swap(e.params)
 		defer e.ema.swap(e.params)
 	}
-	for k, metrics := range Evaluate(e.model, e.data, e.data.Test, e.run.Eval, e.run.Train.Halting, e.run.Train.Gradient) {
+	p := predict(e.model, e.data, e.data.Test, e.run.Eval, e.run.Train.Halting, e.run.Train.Gradient)
+	curve := p.score(e.data, e.data.Test)
+	if e.votes != nil {
+		last := len(curve) - 1
+		maps.Copy(curve[last], e.data.ScorePooled(p.preds[last], p.conf[last], e.votes))
+	}
+	for k, metrics := range curve {
 		for name, v := range metrics {
 			e.obs.Eval(e.step, k+1, name, v)
 		}
@@ -101,19 +110,44 @@ func (e *engine) evaluate() {
 // metrics after that many segments. halting says which halting rule the
 // "halted_fraction" applies (q: q_halt > q_continue, else q_halt > 0).
 func Evaluate(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg experiments.EvalConfig, halting experiments.Halting, gradient experiments.Gradient) []map[string]float64 {
+	return predict(m, data, split, cfg, halting, gradient).score(data, split)
+}
+
+// predictions is what an evaluation pass produced after each segment k:
+// the argmax tokens, the halting confidence per sample (sigmoid of
+// q_halt), and the summed halting probability and halted count.
+type predictions struct {
+	n      int
+	preds  [][]int32
+	conf   [][]float32
+	haltP  []float64
+	halted []float64
+}
+
+// score turns the predictions into the metrics after each segment.
+func (p *predictions) score(data *tasks.Dataset, split *tasks.Split) []map[string]float64 {
+	curve := make([]map[string]float64, len(p.preds))
+	for k := range curve {
+		curve[k] = data.Score(split, p.preds[k], p.conf[k])
+		curve[k]["halt_probability"] = p.haltP[k] / float64(p.n)
+		curve[k]["halted_fraction"] = p.halted[k] / float64(p.n)
+	}
+	return curve
+}
+
+// predict runs the evaluation pass of Evaluate.
+func predict(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg experiments.EvalConfig, halting experiments.Halting, gradient experiments.Gradient) *predictions {
 	n := split.Len()
 	if cfg.Samples > 0 && cfg.Samples < n {
 		n = cfg.Samples
 	}
 	loops, batch := cfg.Loops, cfg.Batch
 	l := data.SeqLen
-	preds := make([][]int32, loops)
-	conf := make([][]float32, loops)
-	haltP := make([]float64, loops)
-	halted := make([]float64, loops)
-	for k := range preds {
-		preds[k] = make([]int32, n*l)
-		conf[k] = make([]float32, n)
+	p := &predictions{n: n, preds: make([][]int32, loops), conf: make([][]float32, loops),
+		haltP: make([]float64, loops), halted: make([]float64, loops)}
+	for k := range p.preds {
+		p.preds[k] = make([]int32, n*l)
+		p.conf[k] = make([]float32, n)
 	}
 	device := m.Params.Device()
 	input, label := make([]int32, l), make([]int32, l)
@@ -133,36 +167,37 @@ func Evaluate(m *models.Model, data *tasks.Dataset, split *tasks.Split, cfg expe
 			if m.Puzzle != nil {
 				rows = m.Puzzle.Rows(pids, device)
 			}
-			carry := m.InitCarry(int64(b))
-			for k := 0; k < loops; k++ {
-				next, out := m.Segment(carry, tokens, rows, gradient)
-				carry.Drop()
-				carry = next
-				am := out.Logits.MustArgmax([]int64{-1}, false, false).MustTotype(gotch.Int, true)
-				am.MustCopyData(preds[k][start*l:(start+b)*l], uint(b*l))
-				am.MustDrop()
-				qh, qc := out.QHalt.Float64Values(), out.QContinue.Float64Values()
-				for i := 0; i < b; i++ {
-					p := 1 / (1 + math.Exp(-qh[i]))
-					conf[k][start+i] = float32(p)
-					haltP[k] += p
-					if wouldHalt(halting, qh[i], qc[i]) {
-						halted[k]++
-					}
-				}
-				out.Drop()
-			}
-			carry.Drop()
+			p.segments(m, tokens, rows, start, b, halting, gradient)
 		})
 		tokens.MustDrop()
 	}
-	curve := make([]map[string]float64, loops)
-	for k := range curve {
-		curve[k] = data.Score(split, preds[k], conf[k])
-		curve[k]["halt_probability"] = haltP[k] / float64(n)
-		curve[k]["halted_fraction"] = halted[k] / float64(n)
+	return p
+}
+
+// segments runs every segment on a batch of b samples, those from start
+// on, and stores what each segment predicted.
+func (p *predictions) segments(m *models.Model, tokens, rows *ts.Tensor, start, b int, halting experiments.Halting, gradient experiments.Gradient) {
+	l := len(p.preds[0]) / p.n
+	carry := m.InitCarry(int64(b))
+	for k := range p.preds {
+		next, out := m.Segment(carry, tokens, rows, gradient)
+		carry.Drop()
+		carry = next
+		am := out.Logits.MustArgmax([]int64{-1}, false, false).MustTotype(gotch.Int, true)
+		am.MustCopyData(p.preds[k][start*l:(start+b)*l], uint(b*l))
+		am.MustDrop()
+		qh, qc := out.QHalt.Float64Values(), out.QContinue.Float64Values()
+		for i := 0; i < b; i++ {
+			prob := 1 / (1 + math.Exp(-qh[i]))
+			p.conf[k][start+i] = float32(prob)
+			p.haltP[k] += prob
+			if wouldHalt(halting, qh[i], qc[i]) {
+				p.halted[k]++
+			}
+		}
+		out.Drop()
 	}
-	return curve
+	carry.Drop()
 }
 
 // wouldHalt is the rule "halted_fraction" applies: q's under q, else bce's

@@ -10,69 +10,6 @@ import (
 	"outerloop/models"
 )
 
-// The optimiser is ours rather than gotch's wrapper of torch::optim::AdamW:
-// its state must be checkpointed for exact resume (the C++ optimiser's is
-// unreachable from Go), β2 and eps must be settable, and every update is
-// written as out-of-place ops plus in-place ops on our own tensors.
-
-// adamW is AdamW with decoupled weight decay (Loshchilov & Hutter):
-// p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
-type adamW struct {
-	params []*ts.Tensor
-	m, v   []*ts.Tensor
-	beta1  float64
-	beta2  float64
-	wd     float64
-	eps    float64
-	steps  int64 // updates applied, for the bias corrections
-}
-
-func newAdamW(params []*ts.Tensor, cfg experiments.TrainConfig) *adamW {
-	o := &adamW{params: params, beta1: cfg.Beta1, beta2: cfg.Beta2, wd: cfg.WeightDecay, eps: 1e-8}
-	for _, p := range params {
-		o.m = append(o.m, p.MustZerosLike(false))
-		o.v = append(o.v, p.MustZerosLike(false))
-	}
-	return o
-}
-
-// step applies one update at learning rate lr. Parameters without a
-// gradient (unused this step) are skipped.
-func (o *adamW) step(lr float64) {
-	o.steps++
-	bc1 := 1 - math.Pow(o.beta1, float64(o.steps))
-	bc2 := 1 - math.Pow(o.beta2, float64(o.steps))
-	s := scalars(1-o.beta1, 1-o.beta2, 1-lr*o.wd, math.Sqrt(bc2), o.eps, lr/bc1)
-	defer dropScalars(s)
-	a1, a2, decay, sqrtBC2, eps, stepSize := s[0], s[1], s[2], s[3], s[4], s[5]
-	models.NoGrad(func() {
-		for i, p := range o.params {
-			g := p.MustGrad(false)
-			if !g.MustDefined() {
-				g.MustDrop()
-				continue
-			}
-			o.m[i].MustLerp_(g, a1) // m ← β1·m + (1−β1)·g
-			g2 := g.MustSquare(true)
-			o.v[i].MustLerp_(g2, a2) // v ← β2·v + (1−β2)·g²
-			g2.MustDrop()
-			denom := o.v[i].MustSqrt(false).MustDivScalar(sqrtBC2, true).MustAddScalar(eps, true)
-			upd := o.m[i].MustDiv(denom, false).MustMulScalar(stepSize, true)
-			denom.MustDrop()
-			p.MustMulScalar_(decay)
-			p.MustSub_(upd)
-			upd.MustDrop()
-		}
-	})
-}
-
-func (o *adamW) drop() {
-	for i := range o.m {
-		o.m[i].MustDrop()
-		o.v[i].MustDrop()
-	}
-}
-
 // zeroGrad clears the gradients before a backward pass. (gotch's ZeroGrad
 // leaks the handle it reads the gradient through.)
 func zeroGrad(params []*ts.Tensor) {

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"outerloop/experiments"
 	"outerloop/models"
+	"outerloop/tasks"
 )
 
 // TestPaperConfigsTakeOneStep keeps ablations/paper from rotting: every
@@ -29,15 +31,7 @@ func TestPaperConfigsTakeOneStep(t *testing.T) {
 	for _, path := range grids {
 		t.Run(strings.TrimSuffix(filepath.Base(path), ".toml"), func(t *testing.T) {
 			lockThread()
-			g, err := experiments.Load(path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			runs, err := g.Expand()
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := runs[0]
+			r := firstRun(t, path)
 			if r.Train.Device != "cuda" {
 				t.Fatalf("train.device = %q, want cuda for a paper configuration", r.Train.Device)
 			}
@@ -49,6 +43,48 @@ func TestPaperConfigsTakeOneStep(t *testing.T) {
 				t.Fatalf("first step loss %v", st.loss)
 			}
 			t.Logf("%s: %d parameters, loss %.3f", r.Model.Core, e.model.Count(), st.loss)
+		})
+	}
+}
+
+// firstRun loads a grid and returns its first run.
+func firstRun(t *testing.T, path string) experiments.RunSpec {
+	t.Helper()
+	g, err := experiments.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := g.Expand()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs[0]
+}
+
+// TestPaperARCGridsCountEpochs checks that each ARC paper grid trains for
+// the papers' 100,000 epochs, as their pretrain.py counts steps
+// (tasks.Dataset.EpochSteps), and evaluates ten times, when its data is in
+// ablations/paper/data (it is not in the repository).
+func TestPaperARCGridsCountEpochs(t *testing.T) {
+	grids, _ := filepath.Glob("../ablations/paper/*arc*.toml")
+	if len(grids) < 4 {
+		t.Fatalf("found %d ARC paper grids, want 4", len(grids))
+	}
+	for _, path := range grids {
+		t.Run(strings.TrimSuffix(filepath.Base(path), ".toml"), func(t *testing.T) {
+			r := firstRun(t, path)
+			base := filepath.Dir(path)
+			if _, err := os.Stat(filepath.Join(base, r.Task.Source)); err != nil || testing.Short() {
+				t.Skipf("no ARC data at %s (or -short)", filepath.Join(base, r.Task.Source))
+			}
+			d, err := tasks.Build(r.Task, "", base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := d.EpochSteps(100000, r.Train.Batch)
+			if r.Train.Steps != steps || r.Train.EvalEvery != (steps+9)/10 {
+				t.Fatalf("train.steps = %d, eval_every = %d; want %d and %d", r.Train.Steps, r.Train.EvalEvery, steps, (steps+9)/10)
+			}
 		})
 	}
 }

@@ -24,8 +24,9 @@ type engine struct {
 	threads int                  // libtorch threads now
 	device  gotch.Device
 	params  []*ts.Tensor
-	opt     *adamW
+	opt     *adam
 	ema     *ema
+	votes   *tasks.VotePool // the ARC votes of every evaluation so far (eval.pool_votes)
 	k       *constants
 	pcg     *rand.PCG
 	rng     *rand.Rand
@@ -57,13 +58,16 @@ func newEngine(run experiments.RunSpec, m *models.Model, data *tasks.Dataset, ob
 		run: run, model: m, data: data, obs: obs,
 		device:   m.Params.Device(),
 		params:   params,
-		opt:      newAdamW(params, run.Train),
+		opt:      newAdam(params, run.Train),
 		k:        newConstants(),
 		haltHist: make([]float64, run.Train.Loops+1),
 	}
 	e.rng, e.pcg = newRNG(run.Seed)
 	if run.Train.EMA {
 		e.ema = newEMA(params, run.Train.EMARate)
+	}
+	if run.Eval.PoolVotes {
+		e.votes = data.NewVotePool()
 	}
 	b, l := run.Train.Batch, data.SeqLen
 	e.slots = &slots{
@@ -155,7 +159,7 @@ func (e *engine) trainStep(lr float64) stepStats {
 	}
 	st.loss = scalarOf(loss)
 
-	// Backward, clip, update (AdamW, the puzzle embedding's sign-SGD, EMA).
+	// Backward, clip, update (Adam, the puzzle embedding's sign-SGD, EMA).
 	loss.MustBackward()
 	loss.MustDrop()
 	st.gradNorm = clipGradNorm(e.params, cfg.GradClip)

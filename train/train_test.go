@@ -277,44 +277,6 @@ func TestEveryCoreLearns(t *testing.T) {
 	}
 }
 
-func TestAdamWMatchesItsDefinition(t *testing.T) {
-	lockThread()
-	cfg := experiments.DefaultTrainConfig()
-	cfg.Beta1, cfg.Beta2, cfg.WeightDecay = 0.9, 0.95, 0.1
-	p := ts.MustOfSlice([]float32{1, -2})
-	p.MustRequiresGrad_(true)
-	defer p.MustDrop()
-	o := newAdamW([]*ts.Tensor{p}, cfg)
-	defer o.drop()
-	// Reference in float64: loss = Σ c·p, so g = c at every step.
-	c := []float64{0.5, -3}
-	want := []float64{1, -2}
-	m, v := make([]float64, 2), make([]float64, 2)
-	const lr = 0.01
-	for step := 1; step <= 3; step++ {
-		zeroGrad(o.params)
-		w := ts.MustOfSlice([]float32{0.5, -3})
-		loss := p.MustMul(w, false).MustSum(gotch.Float, true)
-		loss.MustBackward()
-		loss.MustDrop()
-		w.MustDrop()
-		o.step(lr)
-		for i := range want {
-			m[i] = 0.9*m[i] + 0.1*c[i]
-			v[i] = 0.95*v[i] + 0.05*c[i]*c[i]
-			mh := m[i] / (1 - math.Pow(0.9, float64(step)))
-			vh := v[i] / (1 - math.Pow(0.95, float64(step)))
-			want[i] = want[i]*(1-lr*0.1) - lr*mh/(math.Sqrt(vh)+1e-8)
-		}
-		got := p.Float64Values()
-		for i := range want {
-			if math.Abs(got[i]-want[i]) > 1e-6 {
-				t.Fatalf("step %d: p = %v, want %v", step, got, want)
-			}
-		}
-	}
-}
-
 func TestStablemaxGradientIsFiniteAtOne(t *testing.T) {
 	lockThread()
 	k := newConstants()
