@@ -24,6 +24,7 @@ func TestEnumerationsValidate(t *testing.T) {
 		{"train.halting", "BCE", "bce"},
 		{"train.gradient", "last_cycle", "last-cycle"},
 		{"train.schedule", "samebatch", "same-batch"},
+		{"train.precision", "bf61", "bf16"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {
