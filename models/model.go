@@ -50,8 +50,8 @@ type Model struct {
 	lmHead     linear
 	qHead      linear
 	hidden     int64
-	prefix     int64 // puzzle-prefix positions
-	seq        int64 // SeqLen + prefix
+	prefix     int64       // puzzle-prefix positions
+	seq        int64       // SeqLen + prefix
 	dtype      gotch.DType // of the hidden states (Placement)
 
 	// trace, when set (tests), sees every network call of a segment with

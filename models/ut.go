@@ -23,7 +23,7 @@ type ut struct {
 	zInit     *ts.Tensor
 	timing    *ts.Tensor // (depth, L', D): position + step signals, in dtype
 	dtype     gotch.DType
-	halt      linear     // D → 1 halting unit, when ACT
+	halt      linear // D → 1 halting unit, when ACT
 	depth     int
 	act       bool
 	threshold *ts.Scalar // 1 − ε
