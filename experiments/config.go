@@ -150,6 +150,9 @@ type TrainConfig struct {
 	EvalEvery int `toml:"eval_every" json:"eval_every"`
 	// LogEvery is the metric logging interval in steps.
 	LogEvery int `toml:"log_every" json:"log_every"`
+	// Precision is fp32 | bf16: bf16 computes matmuls and attention in
+	// bfloat16 with float32 parameters, norms, loss and optimiser state.
+	Precision Precision `toml:"precision" json:"precision" omitid:"fp32"`
 	// Device is cpu | cuda | cuda:N.
 	Device Device `toml:"device" json:"device"`
 }

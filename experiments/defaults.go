@@ -70,8 +70,9 @@ func DefaultTrainConfig() TrainConfig {
 		Schedule:             ScheduleSameBatch, // TRM paper's pseudocode; the code uses "carry"
 		// Threads 0: the scheduler picks cores / jobs.
 		// CheckpointEvery 0 and EvalEvery 0: only at the end of a minute-long run.
-		LogEvery: 10,        // 100 points per curve at 1000 steps
-		Device:   DeviceCPU, // the 2-core machine; GPU grids set "cuda"
+		LogEvery:  10,            // 100 points per curve at 1000 steps
+		Precision: PrecisionFP32, // papers: bf16 forward; on CPU bf16 is slower (docs/models.md)
+		Device:    DeviceCPU,     // the 2-core machine; GPU grids set "cuda"
 	}
 }
 

@@ -173,3 +173,18 @@ const (
 
 // Values lists every Optimizer.
 func (Optimizer) Values() []Optimizer { return []Optimizer{OptimizerAdamW, OptimizerAdamATan2} }
+
+// Precision is the compute precision of a run (train.precision).
+type Precision string
+
+// The precisions.
+const (
+	PrecisionFP32 Precision = "fp32"
+	// PrecisionBF16 runs matmuls and attention in bfloat16 while the
+	// parameters, norms, halting logits, loss and optimiser state stay
+	// float32, as HRM and TRM train (forward_dtype = bfloat16).
+	PrecisionBF16 Precision = "bf16"
+)
+
+// Values lists every Precision.
+func (Precision) Values() []Precision { return []Precision{PrecisionFP32, PrecisionBF16} }

@@ -25,6 +25,7 @@ func TestEnumerationsValidate(t *testing.T) {
 		{"train.gradient", "last_cycle", "last-cycle"},
 		{"train.schedule", "samebatch", "same-batch"},
 		{"train.optimizer", "adam-atan", "adam-atan2"},
+		{"train.precision", "bf61", "bf16"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {

@@ -144,6 +144,7 @@ func (c TrainConfig) check(ck *checker) {
 	ck.positive("train.lr", c.LR)
 	ck.atLeast("train.warmup", c.Warmup, 0, "0 means no warm-up")
 	oneOf(ck, "train.lr_schedule", c.LRSchedule)
+	oneOf(ck, "train.precision", c.Precision)
 	ck.unit("train.lr_min_ratio", c.LRMin, false)
 	ck.unit("train.beta1", c.Beta1, true)
 	ck.unit("train.beta2", c.Beta2, true)

@@ -170,7 +170,7 @@ func TestLibtorchErrorPanics(t *testing.T) {
 func TestFailedForwardFreesItsTensors(t *testing.T) {
 	cfg := experiments.DefaultModelConfig()
 	cfg.Core, cfg.Pos, cfg.Hidden, cfg.Heads, cfg.Layers = "transformer", "learned", 32, 2, 1
-	m, err := New(cfg, Shape{Vocab: 6, SeqLen: 16}, gotch.CPU, 1)
+	m, err := New(cfg, Shape{Vocab: 6, SeqLen: 16}, Placement{Device: gotch.CPU}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,11 @@ import (
 // SwiGLU, bidirectional attention with RoPE, post-norm blocks, and TRM's
 // token-mixing MLP. Every forward returns a new tensor, frees its own
 // temporaries and never frees its input.
+//
+// Precision: layers compute in their input's dtype. Parameters stay
+// float32; under bf16 a linear casts its weights to bfloat16 for the
+// matmul (HRM's CastedLinear does the same), so gradients and optimiser
+// state stay float32, and RMSNorm computes in float32 and casts back.
 
 // linear is y = x Wᵀ (+ b). W is (out, in).
 type linear struct {
@@ -30,11 +35,19 @@ func newLinear(p *Params, name string, in, out int64, bias bool) linear {
 }
 
 func (l linear) forward(x *ts.Tensor) *ts.Tensor {
-	b := ts.None
+	w, b := l.w, ts.None
 	if l.b != nil {
 		b = l.b
 	}
-	return ts.MustLinear(x, l.w, b)
+	if dt := x.DType(); dt != w.DType() {
+		w = w.MustTotype(dt, false)
+		defer w.MustDrop()
+		if l.b != nil {
+			b = b.MustTotype(dt, false)
+			defer b.MustDrop()
+		}
+	}
+	return ts.MustLinear(x, w, b)
 }
 
 // rmsNorm normalises the last axis to unit RMS, with no learned scale (HRM
@@ -46,6 +59,12 @@ type rmsNorm struct {
 func newRMSNorm(eps float64) rmsNorm { return rmsNorm{eps: ts.FloatScalar(eps)} }
 
 func (n rmsNorm) forward(x *ts.Tensor) *ts.Tensor {
+	if dt := x.DType(); dt != gotch.Float && dt != gotch.Double {
+		xf := x.MustTotype(gotch.Float, false) // normalise in float32 (HRM rms_norm)
+		out := n.forward(xf).MustTotype(dt, true)
+		xf.MustDrop()
+		return out
+	}
 	r := x.MustSquare(false).
 		MustMeanDim([]int64{-1}, true, x.DType(), true).
 		MustAddScalar(n.eps, true).
@@ -89,11 +108,20 @@ func (s swiGLU) forward(x *ts.Tensor) *ts.Tensor {
 
 // rope holds the rotary tables for positions 0..seq-1 (RoPE, θ = 10000).
 type rope struct {
-	cos, sin *ts.Tensor // (L, hd)
-	half     int64
+	cos, sin     *ts.Tensor // (L, hd), float32
+	cosLo, sinLo *ts.Tensor // the same in the compute dtype under bf16, else nil
+	half         int64
 }
 
-func newRoPE(p *Params, name string, seq, headDim int64) rope {
+// tables returns the tables in x's dtype.
+func (r *rope) tables(x *ts.Tensor) (cos, sin *ts.Tensor) {
+	if r.cosLo != nil && x.DType() == r.cosLo.DType() {
+		return r.cosLo, r.sinLo
+	}
+	return r.cos, r.sin
+}
+
+func newRoPE(p *Params, name string, seq, headDim int64, dt gotch.DType) rope {
 	half := headDim / 2
 	inv := make([]float32, half)
 	for i := range inv {
@@ -112,22 +140,28 @@ func newRoPE(p *Params, name string, seq, headDim int64) rope {
 	mk := func(v []float32) *ts.Tensor {
 		return p.fromHost(v, []int64{seq, headDim})
 	}
-	return rope{
+	r := rope{
 		cos:  p.buffer(name+".cos", mk(cos)),
 		sin:  p.buffer(name+".sin", mk(sin)),
 		half: half,
 	}
+	if dt != gotch.Float { // copies in the compute dtype, so q and k stay in it
+		r.cosLo = p.buffer(name+".cos_"+dt.String(), r.cos.MustTotype(dt, false))
+		r.sinLo = p.buffer(name+".sin_"+dt.String(), r.sin.MustTotype(dt, false))
+	}
+	return r
 }
 
 // apply rotates x (B, H, L, hd): x·cos + rotate_half(x)·sin.
-func (r rope) apply(x *ts.Tensor) *ts.Tensor {
+func (r *rope) apply(x *ts.Tensor) *ts.Tensor {
+	cos, sin := r.tables(x)
 	x1 := x.MustNarrow(-1, 0, r.half, false)
 	x2 := x.MustNarrow(-1, r.half, r.half, false).MustNeg(true)
 	rot := ts.MustCat([]*ts.Tensor{x2, x1}, -1)
 	x1.MustDrop()
 	x2.MustDrop()
-	rot = rot.MustMul(r.sin, true)
-	out := x.MustMul(r.cos, false).MustAdd(rot, true)
+	rot = rot.MustMul(sin, true)
+	out := x.MustMul(cos, false).MustAdd(rot, true)
 	rot.MustDrop()
 	return out
 }
@@ -256,6 +290,7 @@ type blockShape struct {
 	mixer         experiments.Mixer
 	rope          *rope
 	eps           float64
+	dtype         gotch.DType // of the hidden states
 }
 
 func newStack(p *Params, name string, layers int, s blockShape) stack {

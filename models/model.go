@@ -10,6 +10,23 @@ import (
 	"outerloop/experiments"
 )
 
+// Placement is where a model computes and in what precision.
+type Placement struct {
+	Device gotch.Device
+	// BF16 runs matmuls and attention in bfloat16 while parameters,
+	// norms, the halting logits and the loss stay float32 (the papers'
+	// forward_dtype = bfloat16); train sets it from train.precision.
+	BF16 bool
+}
+
+// dtype is the compute dtype of the hidden states.
+func (at Placement) dtype() gotch.DType {
+	if at.BF16 {
+		return gotch.BFloat16
+	}
+	return gotch.Float
+}
+
 // Shape is what the dataset fixes about a model.
 type Shape struct {
 	Vocab     int // token vocabulary, PAD = 0
@@ -33,8 +50,9 @@ type Model struct {
 	lmHead     linear
 	qHead      linear
 	hidden     int64
-	prefix     int64 // puzzle-prefix positions
-	seq        int64 // SeqLen + prefix
+	prefix     int64       // puzzle-prefix positions
+	seq        int64       // SeqLen + prefix
+	dtype      gotch.DType // of the hidden states (Placement)
 
 	// trace, when set (tests), sees every network call of a segment with
 	// whether its output is attached to the autograd graph.
@@ -59,9 +77,10 @@ type core interface {
 	callFLOPs(m *Model) float64
 }
 
-// New builds the model a run configuration asks for, on device, with
-// initial weights drawn from seed.
-func New(cfg experiments.ModelConfig, shape Shape, device gotch.Device, seed int64) (*Model, error) {
+// New builds the model a run configuration asks for, placed as at says,
+// with initial weights drawn from seed.
+func New(cfg experiments.ModelConfig, shape Shape, at Placement, seed int64) (*Model, error) {
+	device := at.Device
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("model config: %w", err)
 	}
@@ -77,6 +96,7 @@ func New(cfg experiments.ModelConfig, shape Shape, device gotch.Device, seed int
 		hidden:     d,
 		prefix:     int64(cfg.PuzzleEmbLen),
 		seq:        int64(shape.SeqLen + cfg.PuzzleEmbLen),
+		dtype:      at.dtype(),
 		embedScale: ts.FloatScalar(math.Sqrt(float64(d))),
 		halfSqrt2:  ts.FloatScalar(1 / math.Sqrt2),
 	}
@@ -90,10 +110,10 @@ func New(cfg experiments.ModelConfig, shape Shape, device gotch.Device, seed int
 	}
 	var r *rope
 	if cfg.Pos == experiments.PosRoPE && cfg.Mixer == experiments.MixerAttention {
-		rr := newRoPE(p, "rope", m.seq, d/int64(cfg.Heads))
+		rr := newRoPE(p, "rope", m.seq, d/int64(cfg.Heads), m.dtype)
 		r = &rr
 	}
-	s := blockShape{hidden: d, heads: int64(cfg.Heads), expansion: cfg.Expansion, seqLen: m.seq, mixer: cfg.Mixer, rope: r, eps: 1e-5}
+	s := blockShape{hidden: d, heads: int64(cfg.Heads), expansion: cfg.Expansion, seqLen: m.seq, mixer: cfg.Mixer, rope: r, eps: 1e-5, dtype: m.dtype}
 	switch cfg.Core {
 	case experiments.CoreTRM:
 		m.core = newTRM(p, cfg, s)
@@ -127,7 +147,7 @@ type Carry struct {
 func (m *Model) InitCarry(batch int64) *Carry {
 	c := &Carry{}
 	for _, s := range m.core.initStates() {
-		c.States = append(c.States, s.MustExpand([]int64{batch, m.seq, m.hidden}, false, false).MustContiguous(true))
+		c.States = append(c.States, s.MustExpand([]int64{batch, m.seq, m.hidden}, false, false).MustTotype(m.dtype, true).MustContiguous(true))
 	}
 	return c
 }
@@ -138,7 +158,7 @@ func (m *Model) Reset(c *Carry, reset *ts.Tensor) *Carry {
 	mask := reset.MustView([]int64{-1, 1, 1}, false) // (B, 1, 1)
 	out := &Carry{}
 	for i, s := range m.core.initStates() {
-		out.States = append(out.States, s.MustWhereSelf(mask, c.States[i], false))
+		out.States = append(out.States, s.MustWhereSelf(mask, c.States[i], false).MustTotype(m.dtype, true))
 	}
 	mask.MustDrop()
 	return out
@@ -217,7 +237,11 @@ func (m *Model) embedInput(tokens, puzzle *ts.Tensor) *ts.Tensor {
 	if m.pos != nil { // (tok + pos)/√2 keeps the variance (HRM)
 		x = x.MustAdd(m.pos, true).MustMulScalar(m.halfSqrt2, true)
 	}
-	return x.MustMulScalar(m.embedScale, true)
+	x = x.MustMulScalar(m.embedScale, true)
+	if m.dtype != x.DType() { // embeddings add up in float32, then compute in bf16
+		x = x.MustTotype(m.dtype, true)
+	}
+	return x
 }
 
 // heads reads the answer state: token logits after the prefix, and the two
@@ -229,6 +253,9 @@ func (m *Model) heads(a *ts.Tensor) *Output {
 	first := a.MustSelect(1, 0, false) // (B, D)
 	q := m.qHead.forward(first)        // (B, 2)
 	first.MustDrop()
+	if q.DType() != gotch.Float { // halting logits and their BCE in float32 (HRM)
+		q = q.MustTotype(gotch.Float, true)
+	}
 	out := &Output{
 		Logits:    logits,
 		QHalt:     q.MustSelect(1, 0, false),

@@ -30,7 +30,7 @@ func mustNew(t testing.TB, cfg experiments.ModelConfig, shape Shape) *Model {
 	// Grad mode is thread-local (docs/dependencies.md, "Threads"); a test goroutine that
 	// exits locked takes its thread with it.
 	runtime.LockOSThread()
-	m, err := New(cfg, shape, gotch.CPU, 1)
+	m, err := New(cfg, shape, Placement{Device: gotch.CPU}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // values by name.
 func initialWeights(t testing.TB, core experiments.Core, seed int64) map[string][]float64 {
 	t.Helper()
-	m, err := New(tinyConfig(core), tinyShape, gotch.CPU, seed)
+	m, err := New(tinyConfig(core), tinyShape, Placement{Device: gotch.CPU}, seed)
 	if err != nil {
 		t.Error(err)
 		return nil

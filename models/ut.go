@@ -21,8 +21,9 @@ import (
 type ut struct {
 	block     stack
 	zInit     *ts.Tensor
-	timing    *ts.Tensor // (depth, L', D): position + step signals
-	halt      linear     // D → 1 halting unit, when ACT
+	timing    *ts.Tensor // (depth, L', D): position + step signals, in dtype
+	dtype     gotch.DType
+	halt      linear // D → 1 halting unit, when ACT
 	depth     int
 	act       bool
 	threshold *ts.Scalar // 1 − ε
@@ -51,6 +52,7 @@ func newUT(p *Params, cfg experiments.ModelConfig, s blockShape, seq int64) *ut 
 		block:     newStack(p, "block", cfg.Layers, s),
 		zInit:     p.buffer("z_init", p.truncNormal([]int64{1, 1, d}, 1)),
 		timing:    tableOf(p, "timing", timing, []int64{int64(cfg.Depth), seq, d}),
+		dtype:     s.dtype,
 		depth:     cfg.Depth,
 		act:       cfg.ACT,
 		threshold: ts.FloatScalar(1 - actEpsilon),
@@ -64,6 +66,9 @@ func newUT(p *Params, cfg experiments.ModelConfig, s blockShape, seq int64) *ut 
 			w: p.param("halt.weight", p.truncNormal([]int64{1, d}, 1/math.Sqrt(float64(d)))),
 			b: p.param("halt.bias", ts.MustOnes([]int64{1}, gotch.Float, p.device)),
 		}
+	}
+	if s.dtype != gotch.Float { // the signals join bf16 states: keep them in bf16
+		c.timing = p.buffer("timing_"+s.dtype.String(), c.timing.MustTotype(s.dtype, false))
 	}
 	return c
 }
@@ -101,7 +106,8 @@ func (c *ut) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiment
 		signal.MustDrop()
 		var w *ts.Tensor
 		if act != nil {
-			p := c.halt.forward(ht).MustSigmoid(true).MustSqueezeDim(-1, true) // (B, L')
+			// ACT's bookkeeping is float32 whatever the compute dtype.
+			p := c.halt.forward(ht).MustTotype(gotch.Float, true).MustSigmoid(true).MustSqueezeDim(-1, true) // (B, L')
 			w = act.step(p, t == c.depth-1, c.threshold, c.one)
 			p.MustDrop()
 		}
@@ -118,7 +124,11 @@ func (c *ut) refine(m *Model, states []*ts.Tensor, x *ts.Tensor, grad experiment
 		return []*ts.Tensor{h}, nil
 	}
 	h.MustDrop()
-	return []*ts.Tensor{act.output}, act.ponder()
+	out := act.output
+	if out.DType() != c.dtype {
+		out = out.MustTotype(c.dtype, true)
+	}
+	return []*ts.Tensor{out}, act.ponder()
 }
 
 // actState is Graves' ACT bookkeeping per position. The output is

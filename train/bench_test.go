@@ -49,6 +49,32 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 }
 
+// BenchmarkPrecision compares a training step in fp32 and bf16 at the CPU
+// bench size (TRM and the transformer): what train.precision = "bf16"
+// costs or saves on this CPU.
+func BenchmarkPrecision(b *testing.B) {
+	for _, core := range []experiments.Core{experiments.CoreTRM, experiments.CoreTransformer} {
+		for _, p := range experiments.Precision("").Values() {
+			b.Run(string(core)+"/"+string(p), func(b *testing.B) {
+				lockThread()
+				models.SetThreads(1)
+				r := benchRun(core)
+				r.Train.Precision = p
+				e := engineFor(b, r)
+				for i := 0; i < 2; i++ {
+					e.trainStep(1e-4)
+				}
+				const steps = 5
+				start := time.Now()
+				for i := 0; i < b.N*steps; i++ {
+					e.trainStep(1e-4)
+				}
+				b.ReportMetric(1000*time.Since(start).Seconds()/float64(b.N*steps), "ms/step")
+			})
+		}
+	}
+}
+
 // BenchmarkPaperSizeStep times one optimiser step of each paper model on
 // 9×9 Sudoku (batch 8 on CPU; the papers use 768 on GPUs).
 func BenchmarkPaperSizeStep(b *testing.B) {

@@ -56,7 +56,7 @@ func Run(ctx context.Context, run experiments.RunSpec, env harness.Env) (err err
 	if err != nil {
 		return err
 	}
-	model, err := models.New(run.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, device, run.Seed)
+	model, err := models.New(run.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, models.Placement{Device: device, BF16: run.Train.Precision == experiments.PrecisionBF16}, run.Seed)
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func engineFor(t testing.TB, r experiments.RunSpec, cacheDir ...string) *engine 
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := models.New(r.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, gotch.CPU, r.Seed)
+	m, err := models.New(r.Model, models.Shape{Vocab: data.Vocab, SeqLen: data.SeqLen, PuzzleIDs: data.NumPuzzleIDs}, models.Placement{Device: gotch.CPU, BF16: r.Train.Precision == experiments.PrecisionBF16}, r.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +274,24 @@ func TestEveryCoreLearns(t *testing.T) {
 				t.Fatalf("token accuracy %.3f → %.3f, want ≥ 0.5 and 0.2 above untrained", before, after)
 			}
 		})
+	}
+}
+
+// TestBF16Trains trains a small transformer with train.precision = "bf16"
+// (matmuls and attention in bfloat16; parameters, norms, loss and optimiser
+// float32) and checks the loss falls. It is short: bf16 kernels are slow on
+// CPU (docs/models.md, "Precision").
+func TestBF16Trains(t *testing.T) {
+	r := smallRun(func(r *experiments.RunSpec) {
+		r.Model.Core = experiments.CoreTransformer
+		r.Train.Steps, r.Train.LR, r.Train.LogEvery = 40, 3e-3, 10
+		r.Train.Precision = experiments.PrecisionBF16
+	})
+	obs := mustRun(t, r, t.TempDir())
+	first, last := obs.metrics["loss"][10], obs.metrics["loss"][40]
+	t.Logf("bf16 loss %.4f at step 10 → %.4f at step 40", first, last)
+	if math.IsNaN(last) || !(last < first) {
+		t.Fatalf("bf16 loss %.4f at step 10 → %.4f at step 40, want it to fall", first, last)
 	}
 }
 
