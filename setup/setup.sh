@@ -156,15 +156,26 @@ if [ -d "$libtorch/../nvidia" ]; then
 fi
 
 # The PyPI wheels up to 2.6 are built with the pre-cxx11 ABI, later ones and
-# the official cxx11-abi zips with the new one; c10's exported std::string
-# signatures tell.
-# (grep reads all of nm's output: with -q it would stop at the first match,
-# nm would die of SIGPIPE, and pipefail would turn the match into ABI=0.)
-if nm -DC "$libtorch/lib/libc10.so" | grep 'std::__cxx11::basic_string' >/dev/null; then abi=1; else abi=0; fi
+# the official cxx11-abi zips with the new one. c10::Error's constructor
+# takes a std::string, so its mangled name says which. (Any std::__cxx11
+# symbol is not enough: 2.1's pre-cxx11 libc10 also exports libstdc++'s
+# cxx11 exception constructors. And no `grep -q` after nm: it stops at the
+# first match, nm dies of SIGPIPE and pipefail turns the match into a miss.)
+c10_syms=$(nm -D "$libtorch/lib/libc10.so") || die "nm could not read $libtorch/lib/libc10.so"
+if grep '_ZN3c105ErrorC[12]ENS_14SourceLocationENSt7__cxx1112basic_string' <<<"$c10_syms" >/dev/null; then
+  abi=1
+elif grep '_ZN3c105ErrorC[12]ENS_14SourceLocationESs' <<<"$c10_syms" >/dev/null; then
+  abi=0
+else
+  die "cannot tell the C++ ABI of $libtorch/lib/libc10.so: it exports no c10::Error(c10::SourceLocation, std::string) constructor"
+fi
+
+# joined: stdin's lines joined by "; ".
+joined() { paste -sd ';' | sed 's/;/; /g'; }
 
 libs=(libtorch_cpu.so libc10.so)
 missing=$(missing_needed "${libs[@]}") \
-  || die "libtorch at $libtorch is incomplete: missing $(tr '\n' ';' <<<"$missing" | sed 's/;/; /g')put them in $libtorch/lib or on the system library path"
+  || die "libtorch at $libtorch is incomplete: missing $(joined <<<"$missing"); put them in $libtorch/lib or on the system library path"
 cuda=0
 if [ -f "$libtorch/lib/libtorch_cuda.so" ] && [ "$want_cuda" != 0 ]; then
   cuda_libs=(libtorch_cuda.so libc10_cuda.so libtorch.so)
@@ -173,9 +184,9 @@ if [ -f "$libtorch/lib/libtorch_cuda.so" ] && [ "$want_cuda" != 0 ]; then
   if missing=$(missing_needed "${cuda_libs[@]}"); then
     cuda=1
   else
-    missing=$(tr '\n' ';' <<<"$missing" | sed 's/;/; /g')
-    [ "$want_cuda" != 1 ] || die "OUTERLOOP_CUDA=1 but libtorch's CUDA libraries at $libtorch are incomplete: missing ${missing}install the nvidia-* packages torch pins, or unset OUTERLOOP_CUDA to link the CPU libraries only"
-    say "note: $libtorch has libtorch_cuda.so but its dependencies are incomplete (missing ${missing}linking the CPU libraries only; OUTERLOOP_CUDA=1 makes this an error"
+    missing=$(joined <<<"$missing")
+    [ "$want_cuda" != 1 ] || die "OUTERLOOP_CUDA=1 but libtorch's CUDA libraries at $libtorch are incomplete: missing $missing; install the nvidia-* packages torch pins, or unset OUTERLOOP_CUDA to link the CPU libraries only"
+    say "note: $libtorch has libtorch_cuda.so but not all it needs (missing $missing); linking the CPU libraries only (OUTERLOOP_CUDA=1 makes this an error)"
   fi
 elif [ "$want_cuda" = 1 ]; then
   die "OUTERLOOP_CUDA=1 but $libtorch/lib has no libtorch_cuda.so (a CPU-only libtorch); unset LIBTORCH to take CUDA libtorch from PyPI"

@@ -50,14 +50,14 @@ func run(dir string, cfg libConfig, skip []string) error {
 	}
 	for _, f := range fixes {
 		if slices.Contains(skip, f.id) {
-			fmt.Printf("  SKIPPED %-24s %s\n", f.file, f.name)
+			fmt.Printf("  SKIPPED %-34s %s\n", f.file, f.name)
 			continue
 		}
-		sites, err := applyFix(dir, f, cfg)
+		sites, err := applyFix(dir, f, cfg.Version)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  patched %-24s %-56s %5d sites\n", f.file, f.name, sites)
+		fmt.Printf("  patched %-34s %-56s %5d sites\n", f.file, f.name, sites)
 	}
 	files := map[string]string{
 		"libtch/lib.go":             libGo(cfg),
@@ -81,7 +81,7 @@ func run(dir string, cfg libConfig, skip []string) error {
 
 // applyFix applies f to its file, or to every non-test file its glob
 // matches, and checks the total count of sites.
-func applyFix(dir string, f fix, cfg libConfig) (int, error) {
+func applyFix(dir string, f fix, version string) (int, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, f.file))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", f.file, err)
@@ -106,7 +106,7 @@ func applyFix(dir string, f fix, cfg libConfig) (int, error) {
 		}
 	}
 	if err := f.want(total); err != nil {
-		return 0, fmt.Errorf("%s: %s: %w (is this gotch v0.9.1, and libtorch %s?)", f.file, f.name, err, cfg.Version)
+		return 0, fmt.Errorf("%s: %s: %w (is this gotch v0.9.1, and libtorch %s?)", f.file, f.name, err, version)
 	}
 	return total, nil
 }
