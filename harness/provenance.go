@@ -13,10 +13,19 @@ import (
 	"outerloop/results"
 )
 
+// The Trainer.Info keys that name the accelerator a run had. Every run's
+// provenance carries both: a trainer that reports neither ran without CUDA,
+// recorded as "none".
+const (
+	InfoCUDAVersion = "cuda_version"
+	InfoGPU         = "gpu"
+)
+
 // collectProvenance describes this process's environment. The commit comes
 // from the binary's build info when the build recorded it, else from git in
 // the working directory (a `go run` or a -buildvcs=false build); "" when
-// neither knows. Trainer info supplies the libtorch fields.
+// neither knows. Trainer info supplies the libtorch, CUDA and GPU fields,
+// which the trainer reads from the libraries it loaded.
 func collectProvenance(ctx context.Context, info map[string]string) results.Provenance {
 	p := results.Provenance{GoVersion: runtime.Version(), CPUModel: cpuModel(), Info: map[string]string{}}
 	p.Host, _ = os.Hostname()
@@ -32,6 +41,11 @@ func collectProvenance(ctx context.Context, info map[string]string) results.Prov
 			p.LibtorchABI = v
 		default:
 			p.Info[k] = v
+		}
+	}
+	for _, k := range []string{InfoCUDAVersion, InfoGPU} {
+		if p.Info[k] == "" {
+			p.Info[k] = "none"
 		}
 	}
 	return p

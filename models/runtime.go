@@ -50,15 +50,49 @@ func NoGrad(fn func()) {
 	fn()
 }
 
-// Libtorch describes the linked libtorch for run provenance.
+// Libtorch describes the libtorch this process loaded, for run provenance
+// and `harness version`. Every value is asked of the loaded libraries at run
+// time (the gotch rt package), not taken from what setup configured, so a
+// binary run against another libtorch than it was built for says so.
 func Libtorch() map[string]string {
+	abi := "unknown"
+	if a := rt.CXX11ABI(); a >= 0 {
+		abi = fmt.Sprintf("_GLIBCXX_USE_CXX11_ABI=%d", a)
+	}
+	cudaVersion := rt.CUDAVersion()
+	linked := cudaVersion != ""
+	if !linked {
+		cudaVersion = "none"
+	}
 	return map[string]string{
-		"libtorch_version": rt.LibtorchVersion,
-		"libtorch_abi":     fmt.Sprintf("_GLIBCXX_USE_CXX11_ABI=%d", rt.LibtorchCXX11ABI),
-		"libtorch_cuda":    strconv.FormatBool(rt.LibtorchCUDA),
-		"libtorch_path":    rt.LibtorchPath,
+		"libtorch_version": rt.Version(),
+		"libtorch_abi":     abi,
+		"libtorch_cuda":    strconv.FormatBool(linked),
+		"libtorch_path":    rt.Path(),
+		"cuda_version":     cudaVersion,
+		"gpu":              gpuModels(rt.CUDADevices()),
 	}
 }
+
+// gpuModels names the visible GPUs: "none", "NVIDIA H200", "4 × NVIDIA
+// H200", or the names joined by ", " when they differ.
+func gpuModels(names []string) string {
+	switch {
+	case len(names) == 0:
+		return "none"
+	case len(names) == 1:
+		return names[0]
+	}
+	for _, n := range names[1:] {
+		if n != names[0] {
+			return strings.Join(names, ", ")
+		}
+	}
+	return fmt.Sprintf("%d × %s", len(names), names[0])
+}
+
+// CUDALinked reports whether this process loaded libtorch_cuda.
+func CUDALinked() bool { return rt.CUDAVersion() != "" }
 
 // ParseDevice turns "cpu", "cuda" or "cuda:N" into a device, failing with a
 // clear message when CUDA is asked for but this libtorch cannot provide it.
@@ -70,8 +104,8 @@ func ParseDevice(d experiments.Device) (gotch.Device, error) {
 	if !ok {
 		return gotch.CPU, fmt.Errorf("device %q: want cpu, cuda or cuda:N with N ≥ 0", d)
 	}
-	if !rt.LibtorchCUDA {
-		return gotch.CPU, fmt.Errorf("device %q: this build links a CPU-only libtorch (%s); set LIBTORCH to a CUDA libtorch 2.1 and rerun `just setup`", d, rt.LibtorchPath)
+	if !CUDALinked() {
+		return gotch.CPU, fmt.Errorf("device %q: this build links a CPU-only libtorch (%s); rerun `OUTERLOOP_CUDA=1 just setup` (or set LIBTORCH to a CUDA libtorch) and rebuild", d, rt.Path())
 	}
 	if !gotch.CUDA.IsAvailable() {
 		return gotch.CPU, fmt.Errorf("device %q: libtorch was built with CUDA but sees no GPU (driver missing or CUDA_VISIBLE_DEVICES empty)", d)

@@ -24,8 +24,8 @@ Usage: harness version
 
 Version prints the harness build (module version and commit when the build
 recorded them), the Go version, the results schema version this binary
-writes, and what the training engine reports about itself (libtorch
-version, ABI, device).
+writes, and what the training engine reports about the libtorch it loaded:
+version, C++ ABI, path, CUDA version and GPU model ("none" without them).
 
 Example:
   harness version

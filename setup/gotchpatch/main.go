@@ -1,12 +1,14 @@
 // Command gotchpatch turns a pristine copy of github.com/sugarme/gotch v0.9.1
 // into the build outerloop uses: it writes a lib.go for the libtorch that
 // setup found (CPU or CUDA, with the right C++ ABI in CXXFLAGS and an rpath),
-// repairs the leaks and the deadlock listed in docs/libtorch.md, and adds the
-// few libtorch entry points gotch does not expose to Go.
+// removes the generated wrappers that do not compile against that libtorch
+// version's headers, repairs the leaks and the deadlock listed in
+// docs/libtorch.md, and adds the few libtorch entry points gotch does not
+// expose to Go.
 //
 // Usage (run by setup/setup.sh, never by hand):
 //
-//	go run ./setup/gotchpatch -dir third_party/gotch -libtorch DIR -abi 0 [-cuda]
+//	go run ./setup/gotchpatch -dir third_party/gotch -libtorch DIR -version 2.11.0 -abi 1 [-libdirs DIR:DIR] [-cuda]
 package main
 
 import (
@@ -24,12 +26,16 @@ func main() {
 	flag.StringVar(&cfg.Libtorch, "libtorch", "", "libtorch root (include/, lib/)")
 	flag.IntVar(&cfg.ABI, "abi", 0, "value of _GLIBCXX_USE_CXX11_ABI libtorch was built with")
 	flag.BoolVar(&cfg.CUDA, "cuda", false, "link libtorch_cuda")
-	flag.StringVar(&cfg.Version, "version", "", "libtorch version, recorded in run provenance")
+	flag.StringVar(&cfg.Version, "version", "", "libtorch version from its headers, e.g. 2.11.0; picks the API fixes")
+	libdirs := flag.String("libdirs", "", "colon-separated folders holding libtorch's libraries and their dependencies, for the rpath (default: LIBTORCH/lib)")
 	skip := flag.String("skip", "", "comma-separated fix ids to leave out, to check each fix's test fails without it (never for real builds)")
 	flag.Parse()
-	if *dir == "" || cfg.Libtorch == "" {
-		fmt.Fprintln(os.Stderr, "gotchpatch: -dir and -libtorch are required")
+	if *dir == "" || cfg.Libtorch == "" || cfg.Version == "" {
+		fmt.Fprintln(os.Stderr, "gotchpatch: -dir, -libtorch and -version are required")
 		os.Exit(2)
+	}
+	if *libdirs != "" {
+		cfg.LibDirs = strings.Split(*libdirs, ":")
 	}
 	if err := run(*dir, cfg, strings.Split(*skip, ",")); err != nil {
 		fmt.Fprintf(os.Stderr, "gotchpatch: %v\n", err)
@@ -38,20 +44,25 @@ func main() {
 }
 
 func run(dir string, cfg libConfig, skip []string) error {
+	fixes, err := fixesFor(cfg.Version)
+	if err != nil {
+		return err
+	}
 	for _, f := range fixes {
 		if slices.Contains(skip, f.id) {
-			fmt.Printf("  SKIPPED %-24s %s\n", f.file, f.name)
+			fmt.Printf("  SKIPPED %-34s %s\n", f.file, f.name)
 			continue
 		}
-		sites, err := applyFix(dir, f)
+		sites, err := applyFix(dir, f, cfg.Version)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  patched %-24s %-56s %5d sites\n", f.file, f.name, sites)
+		fmt.Printf("  patched %-34s %-56s %5d sites\n", f.file, f.name, sites)
 	}
 	files := map[string]string{
 		"libtch/lib.go":             libGo(cfg),
 		"rt/rt.go":                  rtPackage(cfg),
+		"rt/info.cpp":               rtInfoCpp,
 		"ts/outerloop.go":           tsExtras,
 		"internal/panicking/log.go": panickingLog,
 	}
@@ -70,7 +81,7 @@ func run(dir string, cfg libConfig, skip []string) error {
 
 // applyFix applies f to its file, or to every non-test file its glob
 // matches, and checks the total count of sites.
-func applyFix(dir string, f fix) (int, error) {
+func applyFix(dir string, f fix, version string) (int, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, f.file))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", f.file, err)
@@ -95,7 +106,7 @@ func applyFix(dir string, f fix) (int, error) {
 		}
 	}
 	if err := f.want(total); err != nil {
-		return 0, fmt.Errorf("%s: %s: %w (is this gotch v0.9.1?)", f.file, f.name, err)
+		return 0, fmt.Errorf("%s: %s: %w (is this gotch v0.9.1, and libtorch %s?)", f.file, f.name, err, version)
 	}
 	return total, nil
 }

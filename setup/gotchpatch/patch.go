@@ -17,10 +17,11 @@ type fix struct {
 	want  func(sites int) error          // checks the count of changed sites
 }
 
-// fixes lists every transformation, in the order they are applied. A file
+// commonFixes lists the transformations every libtorch version gets, in the
+// order they are applied after that version's API fixes (fixesFor). A file
 // may be a glob (test files excluded); its count is then the sum over files.
-// gotch.md §1.3 and §7 describe the bugs.
-var fixes = []fix{
+// docs/libtorch.md lists the bugs and what each fix changed.
+var commonFixes = []fix{
 	{"bigstruct", "ts/tensor.go", "drop the 100 KB bigStruct allocated per tensor", dropBigStruct, exactly(1)},
 	{"buffers", "ts/tensor-generated.go", "size and free the C result buffers", freeResultBuffers, atLeast(2400)},
 	{"inplace", "ts/tensor-generated.go", "free the old handle after in-place ops", freeInplaceHandle, atLeast(250)},
@@ -57,7 +58,7 @@ func atLeast(n int) func(int) error {
 
 // dropBigStruct removes `x.d = new(bigStruct)` from newTensor. The 100 KB
 // allocation only existed to make the Go heap grow so finalizers run often;
-// it costs ~24 µs and ~106 KB of garbage per op (gotch.md §6). We free tensors
+// it costs ~24 µs and ~106 KB of garbage per op. We free tensors
 // explicitly instead.
 func dropBigStruct(src string) (string, int) {
 	const site = "\tx.d = new(bigStruct)\n"
@@ -131,7 +132,7 @@ func splitFuncs(src string) []string {
 
 // inplaceSite matches the handle swap at the end of every generated in-place
 // op. The C side returns a second handle to the same TensorImpl; the old one
-// was never deleted and pinned the storage forever (gotch.md §1.3.1).
+// was never deleted and pinned the storage forever.
 var inplaceSite = regexp.MustCompile(`(?m)^([ \t]*)ts\.ctensor = \*ptr\n`)
 
 func freeInplaceHandle(src string) (string, int) {
@@ -153,7 +154,7 @@ func freeTensorArrays(src string) (string, int) {
 
 // unlockClipGradNorm removes the outer varstore lock in ClipGradNorm:
 // TrainableVariables takes the same non-re-entrant mutex, so the call
-// deadlocked (gotch.md §4.3).
+// deadlocked.
 func unlockClipGradNorm(src string) (string, int) {
 	const site = "\topt.varstore.Lock()\n\tdefer opt.varstore.Unlock()\n\tparameters := opt.varstore.TrainableVariables()\n"
 	n := strings.Count(src, site)

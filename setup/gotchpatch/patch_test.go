@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,13 +106,15 @@ func TestFixesOnSnippets(t *testing.T) {
 func TestLibGo(t *testing.T) {
 	cpu := libGo(libConfig{Libtorch: "/opt/lt", ABI: 0})
 	cuda := libGo(libConfig{Libtorch: "/opt/lt", ABI: 1, CUDA: true})
+	pip := libGo(libConfig{Libtorch: "/sp/torch", LibDirs: []string{"/sp/torch/lib", "/sp/nvidia/cu13/lib"}, ABI: 1, CUDA: true})
 	for _, tt := range []struct {
 		src, want string
 	}{
 		{cpu, "CXXFLAGS: -std=c++17 -O1 -g0 -w -D_GLIBCXX_USE_CXX11_ABI=0"},
 		{cpu, "-Wl,-rpath,/opt/lt/lib"},
 		{cuda, "-D_GLIBCXX_USE_CXX11_ABI=1"},
-		{cuda, "-ltorch_cuda"},
+		{cuda, "-Wl,--no-as-needed -ltorch_cuda"},
+		{pip, "-L/sp/torch/lib -Wl,-rpath,/sp/torch/lib -Wl,-rpath-link,/sp/torch/lib -Wl,-rpath,/sp/nvidia/cu13/lib -Wl,-rpath-link,/sp/nvidia/cu13/lib "},
 	} {
 		if !strings.Contains(tt.src, tt.want) {
 			t.Fatalf("lib.go lacks %q:\n%s", tt.want, tt.src)
@@ -118,14 +123,20 @@ func TestLibGo(t *testing.T) {
 	if strings.Contains(cpu, "cuda") || strings.Contains(cpu, "SRCDIR") {
 		t.Fatalf("CPU lib.go mentions cuda or SRCDIR:\n%s", cpu)
 	}
+	rt := rtPackage(libConfig{Libtorch: "/opt/lt", ABI: 1})
+	if !strings.Contains(rt, "// #cgo CXXFLAGS: -std=c++17 -O1 -g0 -w -D_GLIBCXX_USE_CXX11_ABI=1 -I/opt/lt/include -I/opt/lt/include/torch/csrc/api/include\n") {
+		t.Fatalf("rt.go lacks libtorch's C++ flags:\n%.600s", rt)
+	}
 	if regexp.MustCompile(`CFLAGS:.*ABI`).MatchString(cpu) {
 		t.Fatalf("the ABI define is in CFLAGS, which never reaches .cpp files:\n%s", cpu)
 	}
 }
 
-// TestRealModule applies every fix to the pristine gotch v0.9.1 from the
-// module cache and checks each multi-output wrapper got a buffer for all of
-// its outputs.
+// TestRealModule applies every fix for each libtorch version to the
+// pristine gotch v0.9.1 from the module cache, checks each fix's site count,
+// that the Go files still parse, that the wrappers removed for a version are
+// gone from C++ and Go alike (and kept where they compile), and that each
+// multi-output wrapper got a buffer for all of its outputs.
 func TestRealModule(t *testing.T) {
 	out, err := exec.Command("go", "mod", "download", "-json", "github.com/sugarme/gotch@v0.9.1").Output()
 	if err != nil {
@@ -135,15 +146,25 @@ func TestRealModule(t *testing.T) {
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
 		t.Skipf("go mod download gave no directory: %v", err)
 	}
+	for _, version := range []string{"2.1.0", "2.11.0"} {
+		t.Run(version, func(t *testing.T) { checkRealModule(t, mod.Dir, version) })
+	}
+}
+
+func checkRealModule(t *testing.T, dir, version string) {
+	fixes, err := fixesFor(version)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{} // patched so far, by path inside the module
 	for _, f := range fixes {
-		paths, err := filepath.Glob(filepath.Join(mod.Dir, f.file))
+		paths, err := filepath.Glob(filepath.Join(dir, f.file))
 		if err != nil || len(paths) == 0 {
 			t.Fatalf("%s: no file (%v)", f.file, err)
 		}
 		total := 0
 		for _, path := range paths {
-			rel, _ := filepath.Rel(mod.Dir, path)
+			rel, _ := filepath.Rel(dir, path)
 			if strings.HasSuffix(rel, "_test.go") {
 				continue
 			}
@@ -167,6 +188,35 @@ func TestRealModule(t *testing.T) {
 		if fatalCall.MatchString(src) && logImport.MatchString(src) {
 			t.Fatalf("%s still calls the standard log.Fatal", rel)
 		}
+		if strings.HasSuffix(rel, ".go") {
+			if _, err := parser.ParseFile(token.NewFileSet(), rel, src, parser.SkipObjectResolution); err != nil {
+				t.Fatalf("%s no longer parses: %v", rel, err)
+			}
+		}
+	}
+	minor, _ := minorVersion(version)
+	for _, op := range []string{"_cslt_sparse_mm", "_scaled_mm", "_scaled_mm_out"} {
+		removed := slices.Contains(removedOps[minor], op)
+		g := goOpName(op)
+		for file, ref := range map[string]string{
+			"libtch/torch_api_generated.cpp.h": "void atg_" + op + "(",
+			"libtch/torch_api_generated.h":     "void atg_" + op + "(",
+			"libtch/c-generated.go":            "C.atg_" + op + "(",
+			"ts/tensor-generated.go":           "lib.Atg" + g + "(",
+			"ts/must-tensor-generated.go":      g + "(",
+		} {
+			src, ok := files[file]
+			if !ok {
+				b, err := os.ReadFile(filepath.Join(dir, file))
+				if err != nil {
+					t.Fatal(err)
+				}
+				src = string(b)
+			}
+			if has := strings.Contains(src, ref); has == removed {
+				t.Errorf("libtorch %s: %s has %q: %v, want %v", version, file, ref, has, !removed)
+			}
+		}
 	}
 	gen := files["ts/tensor-generated.go"]
 	if strings.Contains(gen, "malloc(0)") {
@@ -189,5 +239,58 @@ func TestRealModule(t *testing.T) {
 	}
 	if checked < 100 {
 		t.Fatalf("checked %d multi-output wrappers, expected more than 100", checked)
+	}
+}
+
+func TestFixesForVersion(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		drift   int // fixes with id drift
+		err     bool
+	}{
+		{"2.1.0", 0, false},
+		{"2.1.2", 0, false},
+		{"2.11.0", 5, false},
+		{"2.5.1", 0, true},
+		{"2", 0, true},
+	} {
+		fs, err := fixesFor(tt.version)
+		if (err != nil) != tt.err {
+			t.Fatalf("fixesFor(%q) error = %v, want error %v", tt.version, err, tt.err)
+		}
+		n := 0
+		for _, f := range fs {
+			if f.id == "drift" {
+				n++
+			}
+		}
+		if n != tt.drift {
+			t.Fatalf("fixesFor(%q) has %d drift fixes, want %d", tt.version, n, tt.drift)
+		}
+	}
+}
+
+func TestDriftOnSnippets(t *testing.T) {
+	if got := goOpName("_scaled_mm_out"); got != "_ScaledMmOut" {
+		t.Fatalf("goOpName(_scaled_mm_out) = %q", got)
+	}
+	if got := goOpName("add_"); got != "Add_" {
+		t.Fatalf("goOpName(add_) = %q", got)
+	}
+	cpp := "void atg__scaled_mm(tensor *out__, tensor self) {\n  PROTECT(\n    x;\n  )\n}\n\n" +
+		"void atg__scaled_mm_out(tensor *out__, tensor out) {\n  PROTECT(\n  )\n}\n\nvoid atg_add(tensor *out__) {\n}\n"
+	got, n := removeCDefinitions([]string{"_scaled_mm"})(cpp)
+	if n != 1 || strings.Contains(got, "atg__scaled_mm(") || !strings.Contains(got, "atg__scaled_mm_out(") || !strings.Contains(got, "atg_add(") {
+		t.Fatalf("removeCDefinitions: %d sites:\n%s", n, got)
+	}
+	h := "void atg__scaled_mm(tensor *, tensor self);\nvoid atg__scaled_mm_out(tensor *, tensor out);\n"
+	got, n = removeCDeclarations([]string{"_scaled_mm_out"})(h)
+	if n != 1 || got != "void atg__scaled_mm(tensor *, tensor self);\n" {
+		t.Fatalf("removeCDeclarations: %d sites:\n%s", n, got)
+	}
+	src := "package ts\n\n// doc\nfunc (ts *Tensor) _ScaledMm() {\n}\n\nfunc _ScaledMmOut() {}\nfunc Keep() {}\n"
+	got, n = removeGoFuncs([]string{"_ScaledMm"})(src)
+	if n != 1 || strings.Contains(got, "_ScaledMm()") || strings.Contains(got, "// doc") || !strings.Contains(got, "_ScaledMmOut") || !strings.Contains(got, "Keep") {
+		t.Fatalf("removeGoFuncs: %d sites:\n%s", n, got)
 	}
 }
