@@ -58,6 +58,12 @@ type TaskConfig struct {
 	// dataset builders keep such pairs (ARC-AGI-1 has two), so false builds
 	// the papers' data; generated arc-lite always drops them.
 	DropLeaked bool `toml:"drop_leaked" json:"drop_leaked" omitid:"false"`
+	// Distinct is what makes two generated puzzles different: exact (byte
+	// for byte) or symmetry (no two puzzles, in particular no training and
+	// test puzzle, are images of each other under the augmentation's
+	// symmetries). With symmetry the test split is new to the model, not a
+	// shuffled copy of something it trained on.
+	Distinct Distinct `toml:"distinct" json:"distinct" omitid:"exact"`
 	// Seed fixes the generated data independently of the run seed, so runs
 	// that differ only in seed train on the same puzzles.
 	Seed int64 `toml:"seed" json:"seed"`

@@ -9,11 +9,12 @@ package experiments
 // DefaultTaskConfig returns generated 4×4 Sudoku with minimal clues.
 func DefaultTaskConfig() TaskConfig {
 	return TaskConfig{
-		Name:   TaskSudoku, // the CPU regime of issue 8's trial; papers: Sudoku-Extreme 9×9
-		Source: "generate", // no download needed; papers: the HF CSV files
-		Size:   4,          // 6×6 and 9×9 did not learn in minutes at width 64 (issue 8)
-		Train:  3000,       // issue 8's trial; papers: 1000 puzzles × 1000 augmentations
-		Test:   500,        // enough for accuracy to ±2 points; papers: the full test split
+		Name:     TaskSudoku,    // the CPU regime of issue 8's trial; papers: Sudoku-Extreme 9×9
+		Source:   "generate",    // no download needed; papers: the HF CSV files
+		Size:     4,             // 6×6 and 9×9 did not learn in minutes at width 64 (issue 8)
+		Train:    3000,          // issue 8's trial; papers: 1000 puzzles × 1000 augmentations
+		Test:     500,           // enough for accuracy to ±2 points; papers: the full test split
+		Distinct: DistinctExact, // byte for byte: 4×4 has only 36 puzzles up to symmetry
 		// Augment 0: 3000 distinct puzzles already; papers: 1000.
 		// Givens 0: minimal clues, the hardest unique puzzles (issue 8's trial).
 		// MinGuesses 0: any difficulty; 4×4 puzzles need few guesses anyway.

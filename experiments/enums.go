@@ -188,3 +188,18 @@ const (
 
 // Values lists every Precision.
 func (Precision) Values() []Precision { return []Precision{PrecisionFP32, PrecisionBF16} }
+
+// Distinct says when two generated puzzles count as different
+// (task.distinct).
+type Distinct string
+
+// The ways puzzles count as different.
+const (
+	DistinctExact Distinct = "exact" // not byte-identical
+	// DistinctSymmetry: not images of each other under the task's
+	// symmetries (Sudoku shuffles and relabelling; a maze's 8 dihedral maps).
+	DistinctSymmetry Distinct = "symmetry"
+)
+
+// Values lists every Distinct.
+func (Distinct) Values() []Distinct { return []Distinct{DistinctExact, DistinctSymmetry} }

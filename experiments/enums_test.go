@@ -26,6 +26,7 @@ func TestEnumerationsValidate(t *testing.T) {
 		{"train.schedule", "samebatch", "same-batch"},
 		{"train.optimizer", "adam-atan", "adam-atan2"},
 		{"train.precision", "bf61", "bf16"},
+		{"task.distinct", "symmetri", "symmetry"},
 	}
 	tested := map[string]bool{}
 	for _, tt := range tests {

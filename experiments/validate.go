@@ -67,6 +67,17 @@ func (c TaskConfig) check(ck *checker) {
 		ck.add("task.subsets", c.Subsets, "applies only to task.name = \"arc\"", "task.name")
 	}
 	checkList(ck, "task.subsets", c.Subsets, []string{"training", "evaluation", "training2", "evaluation2", "concept"})
+	oneOf(ck, "task.distinct", c.Distinct)
+	if c.Distinct == DistinctSymmetry {
+		switch {
+		case !generate:
+			ck.add("task.distinct", c.Distinct, "applies only to generated data (task.source = \"generate\")", "task.source")
+		case c.Name == TaskSudoku && c.Size == 9:
+			ck.add("task.distinct", c.Distinct, "is not available for 9×9 Sudoku (3.4 million shuffles per puzzle to compare)", "task.size")
+		case c.Name != TaskSudoku && c.Name != TaskMaze:
+			ck.add("task.distinct", c.Distinct, "applies only to task.name = \"sudoku\" and \"maze\"", "task.name")
+		}
+	}
 	if c.DropLeaked && c.Name != TaskARC {
 		ck.add("task.drop_leaked", c.DropLeaked, `applies only to task.name = "arc" (arc-lite always drops leaked pairs)`, "task.name")
 	}

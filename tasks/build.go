@@ -96,7 +96,7 @@ func buildSudoku(cfg experiments.TaskConfig, src string) (*Dataset, error) {
 		if _, _, err := sudokuBox(cfg.Size); err != nil {
 			return nil, fmt.Errorf("task.size: %w", err)
 		}
-		train, test, err = generateSudokus(cfg.Size, cfg.Train, cfg.Test, cfg.Givens, cfg.MinGuesses, cfg.Seed)
+		train, test, err = generateSudokus(cfg.Size, cfg.Train, cfg.Test, cfg.Givens, cfg.MinGuesses, cfg.Seed, cfg.Distinct)
 	} else {
 		train, test, err = loadCSVSplits(src, cfg, LoadSudokuCSV)
 	}
@@ -123,7 +123,7 @@ func buildMaze(cfg experiments.TaskConfig, src string) (*Dataset, error) {
 	var train, test []MazePuzzle
 	var err error
 	if src == "" {
-		train, test, err = generateMazes(cfg.Size, cfg.Train, cfg.Test, cfg.MinPath, cfg.Seed)
+		train, test, err = generateMazes(cfg.Size, cfg.Train, cfg.Test, cfg.MinPath, cfg.Seed, cfg.Distinct)
 	} else {
 		train, test, err = loadCSVSplits(src, cfg, LoadMazeCSV)
 	}

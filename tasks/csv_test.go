@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"outerloop/experiments"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,7 +55,7 @@ func writeFile(t testing.TB, path, content string) string {
 }
 
 func TestLoadSudokuCSV(t *testing.T) {
-	ps, _, err := generateSudokus(9, 12, 0, 0, 0, 1)
+	ps, _, err := generateSudokus(9, 12, 0, 0, 0, 1, experiments.DistinctExact)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestReadSudokuCSVErrors(t *testing.T) {
 }
 
 func TestLoadMazeCSV(t *testing.T) {
-	ps, _, err := generateMazes(10, 6, 0, 12, 1)
+	ps, _, err := generateMazes(10, 6, 0, 12, 1, experiments.DistinctExact)
 	if err != nil {
 		t.Fatal(err)
 	}

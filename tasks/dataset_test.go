@@ -109,7 +109,7 @@ func TestBuildMaze(t *testing.T) {
 }
 
 func TestBuildFromCSV(t *testing.T) {
-	ps, _, err := generateSudokus(6, 12, 0, 0, 0, 5)
+	ps, _, err := generateSudokus(6, 12, 0, 0, 0, 5, experiments.DistinctExact)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestBuildFromCSV(t *testing.T) {
 	if d.Train.Len() > 5 || d.Test.Len() != 1 {
 		t.Fatalf("subsampled train %d test %d, want ≤ 5 and 1", d.Train.Len(), d.Test.Len())
 	}
-	mazes, _, err := generateMazes(8, 6, 0, 8, 5)
+	mazes, _, err := generateMazes(8, 6, 0, 8, 5, experiments.DistinctExact)
 	if err != nil {
 		t.Fatal(err)
 	}

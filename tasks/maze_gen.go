@@ -3,6 +3,7 @@ package tasks
 import (
 	"fmt"
 	"math/rand/v2"
+	"outerloop/experiments"
 )
 
 // Wall density range of generated mazes. Random walls near the site
@@ -149,15 +150,20 @@ func uniqueShortestPath(rng *rand.Rand, g Grid, start, goal int, dist, queue []i
 	return MazePuzzle{Maze: g.Clone(), Solution: sol}
 }
 
-// generateMazes makes train+test distinct mazes, item i from its own random
-// stream; the first train go to training, the rest to test.
-func generateMazes(n, train, test, minPath int, seed int64) (tr, te []MazePuzzle, err error) {
+// generateMazes makes train+test distinct mazes (up to the 8 symmetries of
+// the square with distinct = symmetry), item i from its own random stream;
+// the first train go to training, the rest to test.
+func generateMazes(n, train, test, minPath int, seed int64, distinct experiments.Distinct) (tr, te []MazePuzzle, err error) {
 	want := train + test
 	seen := make(map[uint64]bool, want)
+	key := func(p MazePuzzle) uint64 { return p.Maze.hash() }
+	if distinct == experiments.DistinctSymmetry {
+		key = func(p MazePuzzle) uint64 { return MazeCanonical(p.Maze) }
+	}
 	all := make([]MazePuzzle, 0, want)
 	gen := func(i int) (MazePuzzle, error) { return GenerateMaze(itemRNG(seed, 2, i), n, minPath) }
 	accept := func(p MazePuzzle) bool {
-		if h := p.Maze.hash(); !seen[h] {
+		if h := key(p); !seen[h] {
 			seen[h] = true
 			all = append(all, p)
 		}

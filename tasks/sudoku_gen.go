@@ -3,6 +3,7 @@ package tasks
 import (
 	"fmt"
 	"math/rand/v2"
+	"outerloop/experiments"
 )
 
 // SudokuPuzzle is a puzzle with its unique solution.
@@ -72,16 +73,26 @@ func (g *sudokuGeom) count(p Sudoku, limit int) (sudokuSolver, bool) {
 
 // generateSudokus makes train+test distinct puzzles for a dataset: item i is
 // drawn from its own random stream, duplicates are skipped, the first train
-// go to training and the rest to test, so the splits never share a puzzle.
-func generateSudokus(n, train, test, givens, minGuesses int, seed int64) (tr, te []SudokuPuzzle, err error) {
+// go to training and the rest to test, so the splits never share a puzzle
+// (nor, with distinct = symmetry, a symmetric image of one).
+func generateSudokus(n, train, test, givens, minGuesses int, seed int64, distinct experiments.Distinct) (tr, te []SudokuPuzzle, err error) {
 	want := train + test
 	seen := make(map[uint64]bool, want)
+	key := func(p SudokuPuzzle) uint64 { return sudokuHash(p.Puzzle) }
+	if distinct == experiments.DistinctSymmetry {
+		key = func(p SudokuPuzzle) uint64 {
+			c, _ := SudokuCanonical(p.Puzzle) // the size was checked by GenerateSudoku
+			h := newHash()
+			h.addBytes([]byte(c))
+			return uint64(h)
+		}
+	}
 	all := make([]SudokuPuzzle, 0, want)
 	gen := func(i int) (SudokuPuzzle, error) {
 		return GenerateSudoku(itemRNG(seed, 1, i), n, givens, minGuesses)
 	}
 	accept := func(p SudokuPuzzle) bool {
-		h := sudokuHash(p.Puzzle)
+		h := key(p)
 		if !seen[h] {
 			seen[h] = true
 			all = append(all, p)

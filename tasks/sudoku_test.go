@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"math/rand/v2"
+	"outerloop/experiments"
 	"strings"
 	"testing"
 )
@@ -129,12 +130,12 @@ func TestGenerateSudokuControls(t *testing.T) {
 }
 
 func TestGenerateSudokusDeterministicAndDistinct(t *testing.T) {
-	a1, b1, err := generateSudokus(6, 50, 20, 0, 0, 42)
+	a1, b1, err := generateSudokus(6, 50, 20, 0, 0, 42, experiments.DistinctExact)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a2, b2, _ := generateSudokus(6, 50, 20, 0, 0, 42)
-	c, _, _ := generateSudokus(6, 50, 20, 0, 0, 43)
+	a2, b2, _ := generateSudokus(6, 50, 20, 0, 0, 42, experiments.DistinctExact)
+	c, _, _ := generateSudokus(6, 50, 20, 0, 0, 43, experiments.DistinctExact)
 	seen := map[string]bool{}
 	for i, p := range append(a1, b1...) {
 		q := append(a2, b2...)[i]

@@ -1,0 +1,64 @@
+package tasks
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestSudokuCanonicalIsInvariant: a puzzle and any augmentation of it share
+// one canonical form, for every Sudoku size.
+func TestSudokuCanonicalIsInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{4, 6} { // 9×9 has 3.4 million shuffles per puzzle: too slow here
+		for i := 0; i < 5; i++ {
+			p, err := GenerateSudoku(rng, n, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := SudokuCanonical(p.Puzzle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := 0; j < 5; j++ {
+				tr, _ := RandomSudokuTransform(rng, n)
+				if got, _ := SudokuCanonical(tr.Apply(p.Puzzle)); got != want {
+					t.Fatalf("%d×%d: an augmentation changed the canonical form", n, n)
+				}
+			}
+		}
+	}
+}
+
+// TestSudokuCanonicalCountsClasses: minimal 4×4 puzzles come in few
+// classes up to symmetry (which is why 4×4 cannot test generalisation),
+// and the canonical form tells them apart.
+func TestSudokuCanonicalCountsClasses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	classes := map[string]bool{}
+	for i := 0; i < 2000; i++ {
+		p, err := GenerateSudoku(rng, 4, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := SudokuCanonical(p.Puzzle)
+		classes[c] = true
+	}
+	if n := len(classes); n < 2 || n > 60 {
+		t.Fatalf("2,000 minimal 4×4 puzzles fall in %d classes up to symmetry, want a few dozen", n)
+	}
+	t.Logf("2,000 minimal 4×4 puzzles: %d classes up to symmetry", len(classes))
+}
+
+func TestMazeCanonicalIsInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	p, err := GenerateMaze(rng, 9, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := MazeCanonical(p.Maze)
+	for d := Dihedral(0); d < NumDihedral; d++ {
+		if got := MazeCanonical(d.Apply(p.Maze)); got != want {
+			t.Fatalf("%v changed the maze's canonical form", d)
+		}
+	}
+}
