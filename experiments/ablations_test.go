@@ -20,8 +20,8 @@ func shippedGrids(tb testing.TB) []string {
 	if err != nil {
 		tb.Fatalf("walk ablations/: %v", err)
 	}
-	if len(grids) < 13 {
-		tb.Fatalf("found %d grids in ablations/, want the 4 CPU grids, the demo and 9 paper grids", len(grids))
+	if len(grids) < 17 {
+		tb.Fatalf("found %d grids in ablations/, want the 7 CPU grids, the demo and the 9 paper grids", len(grids))
 	}
 	return grids
 }

@@ -1,8 +1,11 @@
 package tasks
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"outerloop/experiments"
 )
 
 // TestSudokuCanonicalIsInvariant: a puzzle and any augmentation of it share
@@ -59,6 +62,34 @@ func TestMazeCanonicalIsInvariant(t *testing.T) {
 	for d := Dihedral(0); d < NumDihedral; d++ {
 		if got := MazeCanonical(d.Apply(p.Maze)); got != want {
 			t.Fatalf("%v changed the maze's canonical form", d)
+		}
+	}
+}
+
+// TestSudokuSplitsDisjointUpToSymmetry: with task.distinct = "symmetry",
+// as ablations/outer-loop.toml asks, no test puzzle is an augmentation of
+// a training puzzle (nor of another test puzzle). It would fail if the
+// generator deduplicated exact copies only.
+func TestSudokuSplitsDisjointUpToSymmetry(t *testing.T) {
+	for _, tc := range []struct{ n, train, test int }{{4, 20, 10}, {6, 400, 100}} {
+		train, test, err := generateSudokus(tc.n, tc.train, tc.test, 0, 0, 7, experiments.DistinctSymmetry)
+		if err != nil {
+			t.Fatalf("%d×%d: %v", tc.n, tc.n, err)
+		}
+		seen := map[string]string{}
+		for i, p := range append(train, test...) {
+			c, err := SudokuCanonical(p.Puzzle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			where := fmt.Sprintf("puzzle %d", i)
+			if prev, dup := seen[c]; dup {
+				t.Fatalf("%d×%d: %s is an augmentation of %s", tc.n, tc.n, where, prev)
+			}
+			seen[c] = where
+		}
+		if len(train) != tc.train || len(test) != tc.test {
+			t.Fatalf("%d×%d: got %d train, %d test", tc.n, tc.n, len(train), len(test))
 		}
 	}
 }
