@@ -1,15 +1,6 @@
 package models
 
 // #include <malloc.h>
-// #include <stdlib.h>
-//
-// // keepFreedMemory raises glibc's trim and mmap thresholds unless the user
-// // set malloc tunables of their own (see tuneMalloc).
-// static void keepFreedMemory(void) {
-//   if (getenv("GLIBC_TUNABLES") || getenv("MALLOC_TRIM_THRESHOLD_") || getenv("MALLOC_MMAP_THRESHOLD_")) return;
-//   mallopt(M_MMAP_THRESHOLD, 32 << 20);
-//   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-// }
 import "C"
 
 import (
@@ -132,18 +123,6 @@ func CHeapBytes() int64 {
 	mi := C.mallinfo2()
 	return int64(mi.uordblks) + int64(mi.hblkhd)
 }
-
-// init keeps freed memory in glibc's arenas between steps, before the
-// first tensor exists. libtorch takes every intermediate tensor from
-// malloc; a run trains on an OS thread of its own, whose arena glibc
-// shrinks (madvise) whenever its free top passes the trim threshold (128
-// KiB by default), so each step page-faulted the memory of the last back
-// in: 11.6% of a small transformer step was the kernel's page-fault path,
-// and raising the thresholds made that step 12–15% faster
-// (docs/performance.md). Blocks over 32 MiB are still mmapped, and a
-// finished run still hands its memory back (ReleaseMemory trims). It
-// changes how memory is reused, never a value.
-func init() { C.keepFreedMemory() }
 
 // ReleaseMemory hands the memory a finished run freed back to the
 // operating system. libtorch's CPU tensors come from glibc malloc, which
