@@ -162,8 +162,10 @@ func TestSlurmWarningSignalRequeuesAndResumes(t *testing.T) {
 		before = shardRun(t, shard)
 		return before.CheckpointStep >= 20
 	})
+	// Task 1 may have ended already (the cluster may start it first, or
+	// run the tasks one after the other on a busy machine); task 0 has not.
 	code, out = runSlurm(t, trainer, time.Minute, "--db", db, grid)
-	if code != exitOK || !strings.Contains(out, "2 queued or running") || !strings.Contains(out, "nothing to submit") {
+	if code != exitOK || !regexp.MustCompile(`[01] done, [12] queued or running`).MatchString(out) || !strings.Contains(out, "nothing to submit") {
 		t.Fatalf("submitting while the array runs: code %d, want nothing submitted; output:\n%s", code, out)
 	}
 
@@ -195,7 +197,7 @@ func TestSlurmWarningSignalRequeuesAndResumes(t *testing.T) {
 	})
 
 	code, out, _ = cli("slurm", "collect", "--db", db, job)
-	if code != exitOK || !strings.Contains(out, "merged 2 shards") || !strings.Contains(out, "job "+job+" ended and is merged") {
+	if code != exitOK || !regexp.MustCompile(`merged [12] shards`).MatchString(out) || !strings.Contains(out, "job "+job+" ended and is merged") {
 		t.Fatalf("collect: code %d, output:\n%s", code, out)
 	}
 	runs := gridRuns(t, db)
