@@ -67,3 +67,20 @@ fmt:
 lint: setup
     go vet ./...
     test -z "$(gofmt -l $(git ls-files '*.go'))" || { gofmt -l $(git ls-files '*.go'); exit 1; }
+
+# bench/peer: the first run installs Python torch at the libtorch version
+# into the cache. Prints ms/step, peak RSS and a `ratio …` line per workload.
+# outerloop's training step against PyTorch eager and torch.compile (~25 min).
+bench-peer: setup
+    python3 bench/peer/run.py
+
+# Carry bin/ with the checkout to a GPU machine and run setup/gpu-check.sh
+# there (no Go needed); the checkout is set up again as before at the end.
+# bin/harness built with CUDA from the torch wheel, for the GPU check.
+gpu-check-build:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    trap ./setup/setup.sh EXIT
+    OUTERLOOP_CUDA=1 ./setup/setup.sh
+    go build -o bin/harness ./cmd/harness
+    bin/harness version
