@@ -248,59 +248,46 @@ def cycle_calls(outer, inner, gradient):
     return total, {"full": total, "one-step": min(2, total), "last-cycle": inner + 1}[gradient]
 
 
-class TRM(nn.Module):
+class Recursion(nn.Module):
+    """low ← L(low, high + x) inner times, then high ← H(high, low); outer
+    cycles. HRM has two nets; TRM is the same loop with one net f for both
+    (z is low, y is high)."""
+
+    def __init__(self, high, low, outer, inner, shape, gen):
+        super().__init__()
+        self.H, self.L = high, low
+        d = shape["hidden"]
+        self.register_buffer("high_init", trunc_normal((1, 1, d), 1, gen))
+        self.register_buffer("low_init", trunc_normal((1, 1, d), 1, gen))
+        self.outer, self.inner = outer, inner
+
+    def init_states(self):
+        return (self.high_init, self.low_init)
+
+    def calls(self, gradient):
+        return cycle_calls(self.outer, self.inner, gradient)
+
+    def refine(self, states, x, gradient):
+        run = CallCut(*self.calls(gradient))
+        high, low = states
+        for _ in range(self.outer):
+            for _ in range(self.inner):
+                low = run(lambda: self.L(low, high + x))
+            high = run(lambda: self.H(high, low))
+        return (high, low)
+
+
+def TRM(model, shape, rope, gen):
     """One net f: z ← f(z, y + x) n times, then y ← f(y, z); T cycles."""
-
-    def __init__(self, model, shape, rope, gen):
-        super().__init__()
-        self.f = Stack(model["layers"], shape, rope, gen)
-        d = shape["hidden"]
-        self.register_buffer("y_init", trunc_normal((1, 1, d), 1, gen))
-        self.register_buffer("z_init", trunc_normal((1, 1, d), 1, gen))
-        self.T, self.n = model["h_cycles"], model["l_cycles"]
-
-    def init_states(self):
-        return (self.y_init, self.z_init)
-
-    def calls(self, gradient):
-        return cycle_calls(self.T, self.n, gradient)
-
-    def refine(self, states, x, gradient):
-        run = CallCut(*self.calls(gradient))
-        y, z = states
-        for _ in range(self.T):
-            for _ in range(self.n):
-                z = run(lambda: self.f(z, y + x))
-            y = run(lambda: self.f(y, z))
-        return (y, z)
+    f = Stack(model["layers"], shape, rope, gen)
+    return Recursion(f, f, model["h_cycles"], model["l_cycles"], shape, gen)
 
 
-class HRM(nn.Module):
+def HRM(model, shape, rope, gen):
     """z_L ← L(z_L, z_H + x) l_cycles times, then z_H ← H(z_H, z_L)."""
-
-    def __init__(self, model, shape, rope, gen):
-        super().__init__()
-        self.H = Stack(model["h_layers"], shape, rope, gen)
-        self.L = Stack(model["l_layers"], shape, rope, gen)
-        d = shape["hidden"]
-        self.register_buffer("z_H_init", trunc_normal((1, 1, d), 1, gen))
-        self.register_buffer("z_L_init", trunc_normal((1, 1, d), 1, gen))
-        self.h_cycles, self.l_cycles = model["h_cycles"], model["l_cycles"]
-
-    def init_states(self):
-        return (self.z_H_init, self.z_L_init)
-
-    def calls(self, gradient):
-        return cycle_calls(self.h_cycles, self.l_cycles, gradient)
-
-    def refine(self, states, x, gradient):
-        run = CallCut(*self.calls(gradient))
-        z_h, z_l = states
-        for _ in range(self.h_cycles):
-            for _ in range(self.l_cycles):
-                z_l = run(lambda: self.L(z_l, z_h + x))
-            z_h = run(lambda: self.H(z_h, z_l))
-        return (z_h, z_l)
+    high = Stack(model["h_layers"], shape, rope, gen)
+    low = Stack(model["l_layers"], shape, rope, gen)
+    return Recursion(high, low, model["h_cycles"], model["l_cycles"], shape, gen)
 
 
 class Transformer(nn.Module):
