@@ -128,5 +128,8 @@ func (p Power) needs() string {
 	case !(p.Effect > 0):
 		return fmt.Sprintf("the observed effect (%.3g) does not point the claim's way, so more seeds would not show it", p.Effect)
 	}
+	if p.Seeds >= maxSeeds {
+		return fmt.Sprintf("more than %d %s would be needed to show an effect this size (α = %g, %g%% power): in practice no number", maxSeeds, p.Unit, p.Alpha, 100*p.Target)
+	}
 	return fmt.Sprintf("about %d %s would show an effect this size (α = %g, %g%% power)", p.Seeds, p.Unit, p.Alpha, 100*p.Target)
 }

@@ -105,6 +105,11 @@ func TestPowerSeeds(t *testing.T) {
 			t.Fatalf("%s: seeds=%d, want %d", tt.name, got, tt.seeds)
 		}
 	}
+	// At the cap the count is a bound, not an estimate: the text must not
+	// read "about 10000".
+	if s := r.newPower(0, 1e-6, 0.1, false, "seeds", 3).String(); !strings.Contains(s, "more than 10000 seeds") {
+		t.Fatalf("capped power reads %q, want it to say more than the cap", s)
+	}
 	for levels, want := range map[int]int{1: 0, 2: 3, 3: 2, 4: 1} {
 		if got := designSeeds(levels, 0.05); got != want {
 			t.Fatalf("designSeeds(%d)=%d, want %d", levels, got, want)

@@ -12,7 +12,9 @@ import (
 // BenchmarkSharedHost trains the demo grid three ways on this machine and
 // prints the wall times: one process with --jobs 2; two processes with
 // --jobs 1 each on one database (they must share the cores, not fight over
-// them); and one process next to a CPU hog pinned to core 0. `just
+// them); one process next to a CPU hog pinned to core 0; and one process
+// with OpenMP's active (spinning) wait, which the harness leaves alone when
+// the user sets it, to price the passive policy it sets otherwise. `just
 // bench-threads` runs it; it takes a few minutes and prints numbers rather
 // than failing on them.
 func BenchmarkSharedHost(b *testing.B) {
@@ -24,7 +26,7 @@ func BenchmarkSharedHost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	run := func(name string, procs, jobs int, hog bool) time.Duration {
+	run := func(name string, procs, jobs int, hog bool, env ...string) time.Duration {
 		dir := b.TempDir()
 		db := filepath.Join(dir, "demo.db")
 		if hog {
@@ -38,7 +40,7 @@ func BenchmarkSharedHost(b *testing.B) {
 		var cmds []*exec.Cmd
 		for i := 0; i < procs; i++ {
 			c := exec.Command(bin, "run", "--jobs", fmt.Sprint(jobs), "--progress", "off", "--db", db, grid)
-			c.Env = append(os.Environ(), threadPoolVar+"="+filepath.Join(dir, "threads"))
+			c.Env = append(append(os.Environ(), threadPoolVar+"="+filepath.Join(dir, "threads")), env...)
 			if err := c.Start(); err != nil {
 				b.Fatal(err)
 			}
@@ -57,7 +59,8 @@ func BenchmarkSharedHost(b *testing.B) {
 		one := run("one process, --jobs 2", 1, 2, false)
 		two := run("two processes, --jobs 1 each", 2, 1, false)
 		hog := run("one process --jobs 2, CPU hog on core 0", 1, 2, true)
-		fmt.Printf("shared-host two-process / one-process = %.2f (target ≤ 1.2); slowdown next to a hog = %.2f\n",
-			two.Seconds()/one.Seconds(), hog.Seconds()/one.Seconds())
+		active := run("one process --jobs 2, OMP_WAIT_POLICY=ACTIVE", 1, 2, false, waitPolicyVar+"=ACTIVE")
+		fmt.Printf("shared-host two-process / one-process = %.2f (target ≤ 1.2); slowdown next to a hog = %.2f; passive / active wait, one process = %.2f\n",
+			two.Seconds()/one.Seconds(), hog.Seconds()/one.Seconds(), one.Seconds()/active.Seconds())
 	}
 }
