@@ -35,7 +35,9 @@ def fields(text):
     return dict(kv.split("=", 1) for kv in found[-1][1].split())
 
 
-def run(cmd, env=None, timeout=3600):
+def run(cmd, env=None, timeout=3600, merge=True):
+    """Runs cmd; returns (output, None) or (None, why). merge=False returns
+    stdout alone, for commands that report progress on stderr."""
     try:
         p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -43,7 +45,7 @@ def run(cmd, env=None, timeout=3600):
     out = p.stdout + p.stderr
     if p.returncode != 0:
         return None, f"exit {p.returncode}: {' '.join(cmd)}\n{out[-3000:]}"
-    return out, None
+    return (out if merge else p.stdout), None
 
 
 def main():
@@ -89,7 +91,9 @@ def main():
                 continue
             if python is None:
                 version = ol["libtorch"]
-                out, err = run([os.path.join(ROOT, "setup", "peer-venv.sh"), version])
+                # The first call installs torch and says so on stderr;
+                # the python path is stdout's last line.
+                out, err = run([os.path.join(ROOT, "setup", "peer-venv.sh"), version], merge=False)
                 if err:
                     sys.exit(f"bench-peer: no Python torch {version}: {err}")
                 python = out.strip().splitlines()[-1]
