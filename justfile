@@ -49,7 +49,8 @@ demo: build
 # Benchmarks: op overhead, throughput per core, memory, ingest, generation,
 # harness serve at 1,000 runs × 10,000 points.
 bench: setup
-    go test -run '^$' -bench 'OpOverhead' -benchtime 20000x ./models/ | grep -E '^Benchmark'
+    go test -run '^$' -bench 'OpOverhead|OpFloor' -benchtime 20000x ./models/ | grep -E '^Benchmark'
+    go test -run '^$' -bench 'Kernels' ./models/ | grep -E '^Benchmark'
     go test -run '^$' -bench . -benchtime 1x -timeout 30m ./train/ | grep -E '^Benchmark|^memory'
     go test -run '^$' -bench . ./results/ ./tasks/ | grep -E '^Benchmark'
     go test -run '^$' -bench ServeAtScale -benchtime 10x -timeout 30m -v ./web/ | grep -E '^Benchmark.*op|rebuilt|fixture'

@@ -11,6 +11,7 @@ import (
 	"outerloop/experiments"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/kernels"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 )
@@ -142,6 +143,16 @@ func BenchmarkOpOverhead(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		x.MustAddScalar(one, false).MustDrop()
 	}
+}
+
+// BenchmarkOpFloor is BenchmarkOpOverhead's op issued from C++ (libtorch's
+// own dispatch, allocation and free): the difference between the two is what
+// the binding adds.
+func BenchmarkOpFloor(b *testing.B) {
+	x := ts.MustOnes([]int64{1}, gotch.Float, gotch.CPU)
+	defer x.MustDrop()
+	b.ResetTimer()
+	kernels.OpFloor(x, b.N)
 }
 
 // TestLibtorchErrorPanics checks that a libtorch exception reaches Go as a

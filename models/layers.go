@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/kernels"
 	"github.com/sugarme/gotch/ts"
 
 	"outerloop/experiments"
@@ -51,28 +52,19 @@ func (l linear) forward(x *ts.Tensor) *ts.Tensor {
 }
 
 // rmsNorm normalises the last axis to unit RMS, with no learned scale (HRM
-// layers.py rms_norm).
+// layers.py rms_norm). It runs as one fused kernel with the residual add
+// before it (kernels.AddRMSNorm): six ops forward and as many autograd nodes
+// backward became one of each; reduced precision normalises in float32.
 type rmsNorm struct {
-	eps *ts.Scalar
+	eps float64
 }
 
-func newRMSNorm(eps float64) rmsNorm { return rmsNorm{eps: ts.FloatScalar(eps)} }
+func newRMSNorm(eps float64) rmsNorm { return rmsNorm{eps: eps} }
 
-func (n rmsNorm) forward(x *ts.Tensor) *ts.Tensor {
-	if dt := x.DType(); dt != gotch.Float && dt != gotch.Double {
-		xf := x.MustTotype(gotch.Float, false) // normalise in float32 (HRM rms_norm)
-		out := n.forward(xf).MustTotype(dt, true)
-		xf.MustDrop()
-		return out
-	}
-	r := x.MustSquare(false).
-		MustMeanDim([]int64{-1}, true, x.DType(), true).
-		MustAddScalar(n.eps, true).
-		MustRsqrt(true)
-	out := x.MustMul(r, false)
-	r.MustDrop()
-	return out
-}
+func (n rmsNorm) forward(x *ts.Tensor) *ts.Tensor { return kernels.AddRMSNorm(x, nil, n.eps) }
+
+// addForward is norm(x + r), the post-norm residual.
+func (n rmsNorm) addForward(x, r *ts.Tensor) *ts.Tensor { return kernels.AddRMSNorm(x, r, n.eps) }
 
 // swiGLUWidth is the papers' hidden width: round(expansion·d·2/3) rounded up
 // to a multiple of 256 (HRM layers.py _find_multiple).
@@ -98,9 +90,8 @@ func newSwiGLU(p *Params, name string, d int64, expansion float64) swiGLU {
 
 func (s swiGLU) forward(x *ts.Tensor) *ts.Tensor {
 	gu := s.gateUp.forward(x) // (..., 2w)
-	gate := gu.MustNarrow(-1, 0, s.width, false).MustSilu(true)
-	h := gu.MustNarrow(-1, s.width, s.width, true).MustMul(gate, true)
-	gate.MustDrop()
+	h := kernels.SwiGLU(gu)   // silu(gate)·up in one kernel each way
+	gu.MustDrop()
 	out := s.down.forward(h)
 	h.MustDrop()
 	return out
@@ -110,7 +101,6 @@ func (s swiGLU) forward(x *ts.Tensor) *ts.Tensor {
 type rope struct {
 	cos, sin     *ts.Tensor // (L, hd), float32
 	cosLo, sinLo *ts.Tensor // the same in the compute dtype under bf16, else nil
-	half         int64
 }
 
 // tables returns the tables in x's dtype.
@@ -141,9 +131,8 @@ func newRoPE(p *Params, name string, seq, headDim int64, dt gotch.DType) rope {
 		return p.fromHost(v, []int64{seq, headDim})
 	}
 	r := rope{
-		cos:  p.buffer(name+".cos", mk(cos)),
-		sin:  p.buffer(name+".sin", mk(sin)),
-		half: half,
+		cos: p.buffer(name+".cos", mk(cos)),
+		sin: p.buffer(name+".sin", mk(sin)),
 	}
 	if dt != gotch.Float { // copies in the compute dtype, so q and k stay in it
 		r.cosLo = p.buffer(name+".cos_"+dt.String(), r.cos.MustTotype(dt, false))
@@ -152,27 +141,12 @@ func newRoPE(p *Params, name string, seq, headDim int64, dt gotch.DType) rope {
 	return r
 }
 
-// apply rotates x (B, H, L, hd): x·cos + rotate_half(x)·sin.
-func (r *rope) apply(x *ts.Tensor) *ts.Tensor {
-	cos, sin := r.tables(x)
-	x1 := x.MustNarrow(-1, 0, r.half, false)
-	x2 := x.MustNarrow(-1, r.half, r.half, false).MustNeg(true)
-	rot := ts.MustCat([]*ts.Tensor{x2, x1}, -1)
-	x1.MustDrop()
-	x2.MustDrop()
-	rot = rot.MustMul(sin, true)
-	out := x.MustMul(cos, false).MustAdd(rot, true)
-	rot.MustDrop()
-	return out
-}
-
 // attention is bidirectional multi-head self-attention. headDim is
 // hidden/heads rounded down, as in the ARC Prize baseline (512/12 → 42).
 type attention struct {
 	qkv, out       linear
 	heads, headDim int64
 	rope           *rope
-	mask           *ts.Tensor // (1, 1, 1, 1) true: attend everywhere
 }
 
 func newAttention(p *Params, name string, d, heads int64, r *rope) attention {
@@ -183,24 +157,25 @@ func newAttention(p *Params, name string, d, heads int64, r *rope) attention {
 		heads:   heads,
 		headDim: hd,
 		rope:    r,
-		mask:    p.buffer(name+".mask", ts.MustOnes([]int64{1, 1, 1, 1}, gotch.Bool, p.device)),
 	}
 }
 
+// forward splits the fused projection into q, k and v with RoPE applied to
+// q and k in one kernel (kernels.QKVRoPE: one pass each way where view,
+// permute, three selects and two seven-op rotations were), then attends
+// with libtorch's scaled_dot_product_attention and no mask, which lets it
+// take its fused kernel.
 func (a attention) forward(x *ts.Tensor) *ts.Tensor {
 	size := x.MustSize()
 	b, l := size[0], size[1]
-	qkv := a.qkv.forward(x).
-		MustView([]int64{b, l, 3, a.heads, a.headDim}, true).
-		MustPermute([]int64{2, 0, 3, 1, 4}, true) // (3, B, H, L, hd)
-	q := qkv.MustSelect(0, 0, false)
-	k := qkv.MustSelect(0, 1, false)
-	v := qkv.MustSelect(0, 2, true)
+	var cos, sin *ts.Tensor
 	if a.rope != nil {
-		q = ropeInPlace(a.rope, q)
-		k = ropeInPlace(a.rope, k)
+		cos, sin = a.rope.tables(x)
 	}
-	o := a.attend(q, k, v) // (B, H, L, hd)
+	qkv := a.qkv.forward(x) // (B, L, 3·H·hd)
+	q, k, v := kernels.QKVRoPE(qkv, cos, sin, a.heads)
+	qkv.MustDrop()
+	o := kernels.Attention(q, k, v) // (B, H, L, hd)
 	q.MustDrop()
 	k.MustDrop()
 	v.MustDrop()
@@ -208,20 +183,6 @@ func (a attention) forward(x *ts.Tensor) *ts.Tensor {
 	out := a.out.forward(o)
 	o.MustDrop()
 	return out
-}
-
-// attend is softmax(q kᵀ/√hd) v over all positions. gotch's wrapper of
-// scaled_dot_product_attention cannot express "no mask" (it hands libtorch
-// an undefined tensor inside an optional, which 2.1 rejects), so the fused
-// kernel is reached with an all-true boolean mask instead.
-func (a attention) attend(q, k, v *ts.Tensor) *ts.Tensor {
-	return ts.MustScaledDotProductAttention(q, k, v, a.mask, 0, false, nil)
-}
-
-func ropeInPlace(r *rope, x *ts.Tensor) *ts.Tensor {
-	y := r.apply(x)
-	x.MustDrop()
-	return y
 }
 
 // mixer is what a block uses to mix information across positions.
@@ -241,10 +202,9 @@ type tokenMLP struct {
 func (t tokenMLP) forward(x *ts.Tensor) *ts.Tensor {
 	xt := x.MustTranspose(1, 2, false) // (B, D, L)
 	m := t.mlp.forward(xt)
-	s := xt.MustAdd(m, true)
+	h := t.norm.addForward(xt, m)
+	xt.MustDrop()
 	m.MustDrop()
-	h := t.norm.forward(s)
-	s.MustDrop()
 	return h.MustTranspose(1, 2, true) // (B, L, D)
 }
 
@@ -263,16 +223,13 @@ func (b *block) forward(x *ts.Tensor) *ts.Tensor {
 		h = b.token.forward(x)
 	} else {
 		a := b.attn.forward(x)
-		s := x.MustAdd(a, false)
+		h = b.norm.addForward(x, a)
 		a.MustDrop()
-		h = b.norm.forward(s)
-		s.MustDrop()
 	}
 	m := b.mlp.forward(h)
-	s := h.MustAdd(m, true)
+	out := b.norm.addForward(h, m)
+	h.MustDrop()
 	m.MustDrop()
-	out := b.norm.forward(s)
-	s.MustDrop()
 	return out
 }
 

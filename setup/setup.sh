@@ -198,7 +198,7 @@ fi
 gotch_src=$(cd "$root" && go mod download -json github.com/sugarme/gotch@v0.9.1 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -d "$gotch_src" ] || die "go mod download github.com/sugarme/gotch@v0.9.1 gave no directory"
 libdir_list=$(IFS=:; echo "${libdirs[*]}")
-stamp=$( { cat "$root"/setup/gotchpatch/*.go; echo "$libtorch $version $abi $cuda $libdir_list $gotch_src"; } | sha256sum | cut -c1-16)
+stamp=$( { cat "$root"/setup/gotchpatch/*.go "$root"/setup/gotchpatch/kernels/*; echo "$libtorch $version $abi $cuda $libdir_list $gotch_src"; } | sha256sum | cut -c1-16)
 dst=$root/third_party/gotch
 if [ "$(cat "$dst/.outerloop-stamp" 2>/dev/null)" != "$stamp" ]; then
   say "copying gotch v0.9.1 into third_party/gotch and patching it (libtorch $version, ABI=$abi, CUDA=$cuda)"

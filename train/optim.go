@@ -4,55 +4,22 @@ import (
 	"math"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/kernels"
 	"github.com/sugarme/gotch/ts"
 
 	"outerloop/experiments"
 	"outerloop/models"
 )
 
-// zeroGrad clears the gradients before a backward pass. (gotch's ZeroGrad
-// leaks the handle it reads the gradient through.)
-func zeroGrad(params []*ts.Tensor) {
-	for _, p := range params {
-		g := p.MustGrad(false)
-		if g.MustDefined() {
-			g.MustZero_()
-		}
-		g.MustDrop()
-	}
-}
+// zeroGrad clears the gradients before a backward pass, in one call into
+// the kernels (gotch's ZeroGrad also leaks the handle it reads each
+// gradient through).
+func zeroGrad(params []*ts.Tensor) { kernels.ZeroGrads(params) }
 
 // clipGradNorm scales all gradients so their global L2 norm is at most max
-// and returns the norm before clipping. One host sync per call: the
-// per-parameter norms are stacked first.
+// and returns the norm before clipping: one call, one host read.
 func clipGradNorm(params []*ts.Tensor, max float64) float64 {
-	var grads, norms []*ts.Tensor
-	for _, p := range params {
-		g := p.MustGrad(false)
-		if !g.MustDefined() {
-			g.MustDrop()
-			continue
-		}
-		grads = append(grads, g)
-		norms = append(norms, g.MustNorm(false))
-	}
-	defer func() {
-		for _, t := range append(grads, norms...) {
-			t.MustDrop()
-		}
-	}()
-	if len(grads) == 0 {
-		return 0
-	}
-	total := ts.MustStack(norms, 0).MustNorm(true).Float64Values(true)[0]
-	if max > 0 && total > max {
-		c := ts.FloatScalar(max / (total + 1e-6))
-		for _, g := range grads {
-			g.MustMulScalar_(c)
-		}
-		c.MustDrop()
-	}
-	return total
+	return kernels.ClipGradNorm(params, max)
 }
 
 // ema keeps an exponential moving average of the parameters

@@ -65,6 +65,8 @@ func run(dir string, cfg libConfig, skip []string) error {
 		"rt/info.cpp":               rtInfoCpp,
 		"ts/outerloop.go":           tsExtras,
 		"internal/panicking/log.go": panickingLog,
+		"kernels/kernels.go":        kernelsPackage(cfg),
+		"kernels/kernels.cpp":       kernelsCpp,
 	}
 	for name, text := range files {
 		path := filepath.Join(dir, name)

@@ -36,6 +36,8 @@ var commonFixes = []fix{
 	{"fatal", "nn/*.go", "panic instead of exiting the process on libtorch errors", panicOnFatal, atLeast(50)},
 	{"fatal", "*.go", "panic instead of exiting the process on libtorch errors", panicOnFatal, atLeast(4)},
 	{"torcherr", "ts/error.go", "return libtorch errors as *ts.TorchError", typedTorchErr, exactly(1)},
+	{"names", "ts/tensor.go", "count live tensors instead of naming each in a locked map", countTensors, exactly(3)},
+	{"names", "ts/scalar.go", "stop naming each scalar in a locked map", unnameScalars, exactly(2)},
 }
 
 func exactly(n int) func(int) error {
@@ -221,4 +223,51 @@ func typedTorchErr(src string) (string, int) {
 	out := strings.ReplaceAll(src, site, "\t\treturn &TorchError{Msg: errStr, Stack: trace}\n")
 	// That call was the file's only use of fmt.
 	return strings.Replace(out, "\t\"fmt\"\n", "", 1), n
+}
+
+// countTensors removes the per-tensor name bookkeeping from newTensor and
+// freeCTensor. gotch formatted a unique name for every tensor with
+// fmt.Sprintf and kept it in a map under a global mutex, taken again on
+// free: about 1 µs of the Go side of every op, for a registry only its
+// leak report read. A live count (LiveTensors) is all we need; the
+// double-free guard stays, since a freed tensor's handle is set to nil.
+// The three sites: the naming block, the map check on free, the delete.
+func countTensors(src string) (string, int) {
+	n := 0
+	const start, end = "\tlock.Lock()\n\tatomic.AddInt64(&TensorCount, 1)\n", "\tx.name = name\n"
+	if i := strings.Index(src, start); i >= 0 {
+		if j := strings.Index(src[i:], end); j >= 0 {
+			src = src[:i] + "\tatomic.AddInt64(&TensorCount, 1)\n\tatomic.AddInt64(&liveTensors, 1)\n" +
+				"\tif len(nameOpt) > 0 {\n\t\tx.name = nameOpt[0]\n\t}\n" + src[i+j+len(end):]
+			n++
+		}
+	}
+	guard := regexp.MustCompile(`(?s)\tlock\.Lock\(\)\n\tdefer lock\.Unlock\(\)\n\n\tif _, ok := ExistingTensors\[ts\.name\]; !ok \{\n.*?\n\t\}\n`)
+	if loc := guard.FindStringIndex(src); loc != nil {
+		src = src[:loc[0]] + src[loc[1]:]
+		n++
+	}
+	const del = "\tdelete(ExistingTensors, ts.name)\n"
+	if strings.Contains(src, del) {
+		src = strings.Replace(src, del, "\tatomic.AddInt64(&liveTensors, -1)\n", 1)
+		n++
+	}
+	return src, n
+}
+
+// unnameScalars drops the same bookkeeping for scalars, which are made per
+// op wherever a Go float meets a tensor.
+func unnameScalars(src string) (string, int) {
+	sites := []string{
+		"\tlock.Lock()\n\tx.name = newName(nameOpt...)\n\tExistingScalars[x.name] = struct{}{}\n\tlock.Unlock()\n",
+		"\tlock.Lock()\n\tdelete(ExistingScalars, x.name)\n\tlock.Unlock()\n",
+	}
+	n := 0
+	for _, site := range sites {
+		if strings.Contains(src, site) {
+			src = strings.Replace(src, site, "", 1)
+			n++
+		}
+	}
+	return src, n
 }

@@ -79,6 +79,26 @@ func TestFixesOnSnippets(t *testing.T) {
 			wantSites: 1,
 			wantNot:   []string{"Lock()"},
 		},
+		{
+			name:  "tensor names",
+			apply: countTensors,
+			src: "\tlock.Lock()\n\tatomic.AddInt64(&TensorCount, 1)\n\tname := newName(nameOpt...)\n" +
+				"\tExistingTensors[name] = struct{}{}\n\tlock.Unlock()\n\n\tx.name = name\n" +
+				"func freeCTensor(ts *Tensor) error {\n\tlock.Lock()\n\tdefer lock.Unlock()\n\n" +
+				"\tif _, ok := ExistingTensors[ts.name]; !ok {\n\t\tlog.Printf(\"double free\")\n\t\treturn nil\n\t}\n" +
+				"\tlib.AtFree(ts.ctensor)\n\tdelete(ExistingTensors, ts.name)\n\tts.ctensor = nil\n",
+			wantSites: 3,
+			want:      []string{"atomic.AddInt64(&liveTensors, 1)", "atomic.AddInt64(&liveTensors, -1)", "\tts.ctensor = nil\n"},
+			wantNot:   []string{"lock.Lock()", "ExistingTensors", "newName"},
+		},
+		{
+			name:  "scalar names",
+			apply: unnameScalars,
+			src: "\tlock.Lock()\n\tdelete(ExistingScalars, x.name)\n\tlock.Unlock()\n" +
+				"\tlock.Lock()\n\tx.name = newName(nameOpt...)\n\tExistingScalars[x.name] = struct{}{}\n\tlock.Unlock()\n",
+			wantSites: 2,
+			wantNot:   []string{"lock.Lock()", "ExistingScalars"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
