@@ -159,6 +159,11 @@ func BenchmarkOpFloor(b *testing.B) {
 // panic with an error wrapping *ts.TorchError, which a run recovers from. Unpatched,
 // gotch's Must* functions call log.Fatal and the test process exits.
 func TestLibtorchErrorPanics(t *testing.T) {
+	// The error is read back by a second cgo call from a thread-local slot:
+	// unlocked, a goroutine moved to another thread between the two (under
+	// load, after a slow exception) sees no error and a garbage handle.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	a := ts.MustOnes([]int64{2, 3}, gotch.Float, gotch.CPU)
 	defer a.MustDrop()
 	var got any
@@ -179,6 +184,8 @@ func TestLibtorchErrorPanics(t *testing.T) {
 // sequence one token longer than the learned position table) and checks
 // that the tensors it had made are freed once the run lets go of them.
 func TestFailedForwardFreesItsTensors(t *testing.T) {
+	runtime.LockOSThread() // libtorch's error slot is per thread (TestLibtorchErrorPanics)
+	defer runtime.UnlockOSThread()
 	cfg := experiments.DefaultModelConfig()
 	cfg.Core, cfg.Pos, cfg.Hidden, cfg.Heads, cfg.Layers = "transformer", "learned", 32, 2, 1
 	m, err := New(cfg, Shape{Vocab: 6, SeqLen: 16}, Placement{Device: gotch.CPU}, 1)

@@ -335,6 +335,8 @@ func TestKernelsFallBackOffTheFusedPath(t *testing.T) {
 // TestKernelErrorsAreTorchErrors: a bad shape reaches Go as a panic with a
 // *ts.TorchError naming the kernel, which a run recovers from.
 func TestKernelErrorsAreTorchErrors(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	x := ts.MustOnes([]int64{2, 3, 10}, gotch.Float, gotch.CPU)
 	defer x.MustDrop()
 	var got any
