@@ -66,24 +66,21 @@ func kernelCases(tables []*ts.Tensor) []kernelCase {
 				return []*ts.Tensor{in[0].MustNarrow(-1, 5, 5, false).MustMul(g, true)}
 			},
 		},
-		{
-			name:   "qkv-rope",
-			shapes: [][]int64{{2, 3, 3 * heads * 4}},
-			fused: func(in []*ts.Tensor) []*ts.Tensor {
-				q, k, v := kernels.QKVRoPE(in[0], cos, sin, heads)
-				return []*ts.Tensor{q, k, v}
-			},
-			ops: func(in []*ts.Tensor) []*ts.Tensor { return qkvOps(in[0], cos, sin, heads) },
+		qkvCase("qkv-rope", cos, sin, heads),
+		qkvCase("qkv-no-rope", nil, nil, heads),
+	}
+}
+
+// qkvCase checks QKVRoPE with the tables cos and sin (nil: no rotation).
+func qkvCase(name string, cos, sin *ts.Tensor, heads int64) kernelCase {
+	return kernelCase{
+		name:   name,
+		shapes: [][]int64{{2, 3, 3 * heads * 4}},
+		fused: func(in []*ts.Tensor) []*ts.Tensor {
+			q, k, v := kernels.QKVRoPE(in[0], cos, sin, heads)
+			return []*ts.Tensor{q, k, v}
 		},
-		{
-			name:   "qkv-no-rope",
-			shapes: [][]int64{{2, 3, 3 * heads * 4}},
-			fused: func(in []*ts.Tensor) []*ts.Tensor {
-				q, k, v := kernels.QKVRoPE(in[0], nil, nil, heads)
-				return []*ts.Tensor{q, k, v}
-			},
-			ops: func(in []*ts.Tensor) []*ts.Tensor { return qkvOps(in[0], nil, nil, heads) },
-		},
+		ops: func(in []*ts.Tensor) []*ts.Tensor { return qkvOps(in[0], cos, sin, heads) },
 	}
 }
 

@@ -61,8 +61,6 @@ type rmsNorm struct {
 
 func newRMSNorm(eps float64) rmsNorm { return rmsNorm{eps: eps} }
 
-func (n rmsNorm) forward(x *ts.Tensor) *ts.Tensor { return kernels.AddRMSNorm(x, nil, n.eps) }
-
 // addForward is norm(x + r), the post-norm residual.
 func (n rmsNorm) addForward(x, r *ts.Tensor) *ts.Tensor { return kernels.AddRMSNorm(x, r, n.eps) }
 

@@ -160,33 +160,42 @@ struct SwiGLU : public torch::autograd::Function<SwiGLU> {
 
 // ---------------------------------------------------------------- q, k, v
 
-// qkvRows splits rows of qkv = (B·L, 3, H, hd) into q, k, v = (B, H, L, hd)
-// and rotates q and k by RoPE when cos and sin (L, hd) are given:
-// y = x·cos + rotate_half(x)·sin with rotate_half(x) = [−x₂ | x₁].
-template <typename T>
-void qkvRows(const T *qkv, const T *cos, const T *sin, T *q, T *k, T *v, int64_t B, int64_t L, int64_t H,
-             int64_t hd) {
-  int64_t half = hd / 2;
-  T *outs[3] = {q, k, v};
+// forEachHead visits every (b, l, t, h) of a fused projection, t = 0, 1, 2
+// for q, k, v: f(t, packed, split, c, s) gets that head's offset in qkv
+// (B, L, 3, H, hd), its offset in q, k or v (B, H, L, hd), and the RoPE rows
+// of position l (null without tables).
+template <typename T, typename F>
+void forEachHead(int64_t B, int64_t L, int64_t H, int64_t hd, const T *cos, const T *sin, F f) {
   at::parallel_for(0, B * L, grainRows(3 * H * hd), [&](int64_t begin, int64_t end) {
     for (int64_t bl = begin; bl < end; bl++) {
       int64_t b = bl / L, l = bl % L;
       const T *c = cos ? cos + l * hd : nullptr, *s = sin ? sin + l * hd : nullptr;
       for (int64_t t = 0; t < 3; t++) {
-        for (int64_t h = 0; h < H; h++) {
-          const T *x = qkv + ((bl * 3 + t) * H + h) * hd;
-          T *y = outs[t] + ((b * H + h) * L + l) * hd;
-          if (t == 2 || c == nullptr) {
-            std::memcpy(y, x, hd * sizeof(T));
-            continue;
-          }
-#pragma omp simd
-          for (int64_t j = 0; j < half; j++) {
-            y[j] = x[j] * c[j] - x[j + half] * s[j];
-            y[j + half] = x[j + half] * c[j + half] + x[j] * s[j + half];
-          }
-        }
+        for (int64_t h = 0; h < H; h++) f(t, ((bl * 3 + t) * H + h) * hd, ((b * H + h) * L + l) * hd, c, s);
       }
+    }
+  });
+}
+
+// qkvRows splits qkv into q, k, v and rotates q and k by RoPE when cos and
+// sin (L, hd) are given: y = x·cos + rotate_half(x)·sin with
+// rotate_half(x) = [−x₂ | x₁].
+template <typename T>
+void qkvRows(const T *qkv, const T *cos, const T *sin, T *q, T *k, T *v, int64_t B, int64_t L, int64_t H,
+             int64_t hd) {
+  int64_t half = hd / 2;
+  T *outs[3] = {q, k, v};
+  forEachHead<T>(B, L, H, hd, cos, sin, [&](int64_t t, int64_t packed, int64_t split, const T *c, const T *s) {
+    const T *x = qkv + packed;
+    T *y = outs[t] + split;
+    if (t == 2 || c == nullptr) {
+      std::memcpy(y, x, hd * sizeof(T));
+      return;
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < half; j++) {
+      y[j] = x[j] * c[j] - x[j + half] * s[j];
+      y[j + half] = x[j + half] * c[j + half] + x[j] * s[j + half];
     }
   });
 }
@@ -198,29 +207,21 @@ void qkvBackRows(const T *dq, const T *dk, const T *dv, const T *cos, const T *s
                  int64_t H, int64_t hd) {
   int64_t half = hd / 2;
   const T *ins[3] = {dq, dk, dv};
-  at::parallel_for(0, B * L, grainRows(3 * H * hd), [&](int64_t begin, int64_t end) {
-    for (int64_t bl = begin; bl < end; bl++) {
-      int64_t b = bl / L, l = bl % L;
-      const T *c = cos ? cos + l * hd : nullptr, *s = sin ? sin + l * hd : nullptr;
-      for (int64_t t = 0; t < 3; t++) {
-        for (int64_t h = 0; h < H; h++) {
-          T *dx = dqkv + ((bl * 3 + t) * H + h) * hd;
-          if (ins[t] == nullptr) {
-            std::memset(dx, 0, hd * sizeof(T));
-            continue;
-          }
-          const T *dy = ins[t] + ((b * H + h) * L + l) * hd;
-          if (t == 2 || c == nullptr) {
-            std::memcpy(dx, dy, hd * sizeof(T));
-            continue;
-          }
+  forEachHead<T>(B, L, H, hd, cos, sin, [&](int64_t t, int64_t packed, int64_t split, const T *c, const T *s) {
+    T *dx = dqkv + packed;
+    if (ins[t] == nullptr) {
+      std::memset(dx, 0, hd * sizeof(T));
+      return;
+    }
+    const T *dy = ins[t] + split;
+    if (t == 2 || c == nullptr) {
+      std::memcpy(dx, dy, hd * sizeof(T));
+      return;
+    }
 #pragma omp simd
-          for (int64_t j = 0; j < half; j++) {
-            dx[j] = dy[j] * c[j] + dy[j + half] * s[j + half];
-            dx[j + half] = dy[j + half] * c[j + half] - dy[j] * s[j];
-          }
-        }
-      }
+    for (int64_t j = 0; j < half; j++) {
+      dx[j] = dy[j] * c[j] + dy[j + half] * s[j + half];
+      dx[j + half] = dy[j + half] * c[j + half] - dy[j] * s[j];
     }
   });
 }
